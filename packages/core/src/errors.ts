@@ -1,0 +1,207 @@
+/**
+ * Stable error codes. Match on `error.code`, never on the message: codes are part of the public contract.
+ *
+ * @example
+ * ```ts
+ * import { JikoAuthError, ErrorCode } from '@jiko-auth/core'
+ * if (error instanceof JikoAuthError && error.code === ErrorCode.StateMismatch) showLoginAgain()
+ * ```
+ */
+export const ErrorCode = {
+  /** The configuration is invalid; `field` names the setting. */
+  ConfigInvalid: 'JIKO_CONFIG_INVALID',
+  /** The signing key could not be imported or does not fit the algorithm. */
+  KeyInvalid: 'JIKO_KEY_INVALID',
+  /** The callback's `state` is not the one this login sent. */
+  StateMismatch: 'JIKO_STATE_MISMATCH',
+  /** The callback's `iss` (RFC 9207) is not the configured issuer. */
+  IssuerMismatch: 'JIKO_ISSUER_MISMATCH',
+  /** The callback is malformed: no code, duplicated parameters, no pending login. */
+  CallbackInvalid: 'JIKO_CALLBACK_INVALID',
+  /** The authorization server answered the authorization request with `error=…` (e.g. access_denied). */
+  AuthorizationError: 'JIKO_AUTHORIZATION_ERROR',
+  /** The session cannot go on (no refresh token, or the refresh token was refused): sign in again. */
+  SessionEnded: 'JIKO_SESSION_ENDED',
+  /** The token or revocation endpoint answered with an OAuth error body (e.g. invalid_grant). */
+  OAuthError: 'JIKO_OAUTH_ERROR',
+  /** The response is not the JSON the protocol requires (HTML, truncated, wrong types, wrong token_type). */
+  InvalidResponse: 'JIKO_INVALID_RESPONSE',
+  /** The response body is larger than the configured cap. */
+  ResponseTooLarge: 'JIKO_RESPONSE_TOO_LARGE',
+  /** The server answered with an unexpected HTTP status (5xx, …) and no OAuth error body. */
+  HttpError: 'JIKO_HTTP_ERROR',
+  /** The server answered 429 Too Many Requests; `retryAfterSeconds` tells when to try again. */
+  RateLimited: 'JIKO_RATE_LIMITED',
+  /** No answer within the timeout. */
+  Timeout: 'JIKO_TIMEOUT',
+  /** The caller aborted the request (its AbortSignal fired). */
+  Aborted: 'JIKO_ABORTED',
+  /** The connection failed (refused, reset, DNS). */
+  NetworkError: 'JIKO_NETWORK_ERROR',
+  /** A machine actor was used without an implementation; supply one with `machine.provide()`. */
+  NotImplemented: 'JIKO_NOT_IMPLEMENTED',
+  /** A failure that is not one of ours; see `cause`. */
+  Unknown: 'JIKO_UNKNOWN',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+export interface JikoAuthErrorOptions {
+  /** What to do about it, in one sentence. */
+  hint?: string
+  cause?: unknown
+  /** The configuration field at fault, for `JIKO_CONFIG_INVALID`. */
+  field?: string
+  /** HTTP status of the response that caused the error, when there was one. */
+  status?: number
+  /** Seconds to wait before a retry, from a 429's `Retry-After`. */
+  retryAfterSeconds?: number
+}
+
+/**
+ * The one base class of every error this library throws. Messages never contain a token, code, verifier or
+ * assertion.
+ *
+ * @example
+ * ```ts
+ * try { await exchange() } catch (e) { const err = toJikoAuthError(e); log(err.code, err.hint) }
+ * ```
+ */
+export class JikoAuthError extends Error {
+  override name = 'JikoAuthError'
+  readonly code: ErrorCode
+  readonly hint: string | undefined
+  readonly field: string | undefined
+  readonly status: number | undefined
+  readonly retryAfterSeconds: number | undefined
+
+  constructor(code: ErrorCode, message: string, options: JikoAuthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.hint = options.hint
+    this.field = options.field
+    this.status = options.status
+    this.retryAfterSeconds = options.retryAfterSeconds
+  }
+
+  /** A plain, serialisable copy (for machine context, logs and JSON responses). */
+  toJSON(): SerializedAuthError {
+    const out: SerializedAuthError = { name: this.name, code: this.code, message: this.message }
+    if (this.hint !== undefined) out.hint = this.hint
+    if (this.field !== undefined) out.field = this.field
+    if (this.status !== undefined) out.status = this.status
+    if (this.retryAfterSeconds !== undefined) out.retryAfterSeconds = this.retryAfterSeconds
+    return out
+  }
+}
+
+/** The fields of an OAuth 2.0 error response (RFC 6749 §4.1.2.1 and §5.2). */
+export interface OAuthErrorBody {
+  error: string
+  error_description?: string | undefined
+  error_uri?: string | undefined
+}
+
+/**
+ * An OAuth error answered by the authorization server: from the callback (`code` is `JIKO_AUTHORIZATION_ERROR`)
+ * or from the token/revocation endpoint (`code` is `JIKO_OAUTH_ERROR`).
+ *
+ * @example
+ * ```ts
+ * if (e instanceof OAuthResponseError && e.error === 'invalid_grant') signInAgain()
+ * ```
+ */
+export class OAuthResponseError extends JikoAuthError {
+  override name = 'OAuthResponseError'
+  readonly error: string
+  readonly error_description: string | undefined
+  readonly error_uri: string | undefined
+
+  constructor(
+    code: typeof ErrorCode.OAuthError | typeof ErrorCode.AuthorizationError,
+    body: OAuthErrorBody,
+    options: JikoAuthErrorOptions = {},
+  ) {
+    const where = code === ErrorCode.AuthorizationError ? 'authorization request' : 'token request'
+    const detail = body.error_description ? `: ${body.error_description}` : ''
+    super(code, `The ${where} failed with ${body.error}${detail}`, options)
+    this.error = body.error
+    this.error_description = body.error_description
+    this.error_uri = body.error_uri
+  }
+
+  override toJSON(): SerializedAuthError {
+    const out = super.toJSON()
+    out.error = this.error
+    if (this.error_description !== undefined) out.error_description = this.error_description
+    if (this.error_uri !== undefined) out.error_uri = this.error_uri
+    return out
+  }
+}
+
+/** A JikoAuthError as plain data: what the machine keeps in its context and what a server may send. */
+export interface SerializedAuthError {
+  name: string
+  code: ErrorCode
+  message: string
+  hint?: string
+  field?: string
+  status?: number
+  retryAfterSeconds?: number
+  error?: string
+  error_description?: string
+  error_uri?: string
+}
+
+/**
+ * The one converter: whatever was thrown, get a JikoAuthError back. Ours pass through; aborts and timeouts
+ * become `JIKO_ABORTED`/`JIKO_TIMEOUT`; network failures `JIKO_NETWORK_ERROR`; anything else `JIKO_UNKNOWN` with
+ * the original as `cause` (its message is not copied, as it might hold a secret).
+ *
+ * @example
+ * ```ts
+ * catch (e) { throw toJikoAuthError(e) }
+ * ```
+ */
+export function toJikoAuthError(error: unknown): JikoAuthError {
+  if (error instanceof JikoAuthError) return error
+  const name = error instanceof Error || isDomException(error) ? (error as { name: string }).name : undefined
+  if (name === 'TimeoutError') {
+    return new JikoAuthError(ErrorCode.Timeout, 'The authorization server did not answer in time', {
+      hint: 'Check that the server is reachable, or raise the HTTP timeout',
+      cause: error,
+    })
+  }
+  if (name === 'AbortError') {
+    return new JikoAuthError(ErrorCode.Aborted, 'The request was aborted', { cause: error })
+  }
+  if (error instanceof TypeError && /fetch failed|network|socket|ECONN|terminated/i.test(error.message)) {
+    return new JikoAuthError(ErrorCode.NetworkError, 'Could not reach the authorization server', {
+      hint: 'Check the issuer URL and that the server is up',
+      cause: error,
+    })
+  }
+  return new JikoAuthError(ErrorCode.Unknown, 'An unexpected error occurred', { cause: error })
+}
+
+function isDomException(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'name' in value && 'message' in value
+}
+
+/** Rebuilds an error instance from its serialised form (e.g. a machine snapshot restored from storage). */
+export function fromSerializedError(data: SerializedAuthError): JikoAuthError {
+  const options: JikoAuthErrorOptions = {}
+  if (data.hint !== undefined) options.hint = data.hint
+  if (data.field !== undefined) options.field = data.field
+  if (data.status !== undefined) options.status = data.status
+  if (data.retryAfterSeconds !== undefined) options.retryAfterSeconds = data.retryAfterSeconds
+  if (data.error !== undefined) {
+    const code = data.code === ErrorCode.AuthorizationError ? data.code : ErrorCode.OAuthError
+    return new OAuthResponseError(
+      code,
+      { error: data.error, error_description: data.error_description, error_uri: data.error_uri },
+      options,
+    )
+  }
+  return new JikoAuthError(data.code, data.message, options)
+}

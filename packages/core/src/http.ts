@@ -1,0 +1,96 @@
+import { ErrorCode, JikoAuthError, toJikoAuthError } from './errors.js'
+
+/**
+ * The HTTP transport, injected: fetch-shaped. It must honour `init.signal`.
+ *
+ * @example
+ * ```ts
+ * const http: HttpAdapter = (url, init) => fetch(url, { ...init, keepalive: true })
+ * ```
+ */
+export type HttpAdapter = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+) => Promise<Response>
+
+export interface HttpOptions {
+  /** The transport (default: global `fetch`). */
+  http?: HttpAdapter
+  /** Milliseconds before a request is given up with `JIKO_TIMEOUT` (default 10 000). */
+  timeoutMs?: number
+  /** The largest response body accepted, in bytes (default 256 KiB). */
+  maxResponseBytes?: number
+  /** Aborts the request, e.g. when the machine leaves the state that started it. */
+  signal?: AbortSignal
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024
+
+export interface HttpResult {
+  status: number
+  headers: Headers
+  /** The body as text, at most `maxResponseBytes` long. */
+  body: string
+}
+
+const defaultHttp: HttpAdapter = (url, init) => fetch(url, { ...init, redirect: 'manual' })
+
+/** POSTs a form and reads the capped body. Transport failures become typed errors; statuses are left to callers. */
+export async function postForm(url: string, form: URLSearchParams, options: HttpOptions = {}): Promise<HttpResult> {
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
+  const http = options.http ?? defaultHttp
+  try {
+    const response = await http(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+      signal,
+    })
+    const body = await readCapped(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES)
+    return { status: response.status, headers: response.headers, body }
+  } catch (error) {
+    if (error instanceof JikoAuthError) throw error
+    // An aborted signal tells us which of the two fired, whatever the transport threw.
+    if (options.signal?.aborted) throw toJikoAuthError(options.signal.reason ?? error)
+    if (timeout.aborted) throw toJikoAuthError(timeout.reason)
+    throw toJikoAuthError(error)
+  }
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'))
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel()
+    throw tooLarge(maxBytes, response.status)
+  }
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel()
+      throw tooLarge(maxBytes, response.status)
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return new TextDecoder().decode(bytes)
+}
+
+function tooLarge(maxBytes: number, status: number): JikoAuthError {
+  return new JikoAuthError(ErrorCode.ResponseTooLarge, `The response body is larger than ${maxBytes} bytes`, {
+    hint: 'Check that the endpoint URL points at the token endpoint',
+    status,
+  })
+}

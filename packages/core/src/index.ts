@@ -1,0 +1,51 @@
+export { type AuthStore, type MaybePromise } from './authStore.js'
+export { type Clock, systemClock } from './clock.js'
+export { type CryptoAdapter, type SigningKey, webCryptoAdapter } from './cryptoAdapter.js'
+export {
+  ErrorCode,
+  fromSerializedError,
+  JikoAuthError,
+  type JikoAuthErrorOptions,
+  type OAuthErrorBody,
+  OAuthResponseError,
+  type SerializedAuthError,
+  toJikoAuthError,
+} from './errors.js'
+export {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  type HttpAdapter,
+  type HttpOptions,
+  type HttpResult,
+  postForm,
+} from './http.js'
+export { authMachine, type AuthMachine, isSessionEndedError } from './machine/authMachine.js'
+export {
+  createDirectImplementations,
+  createDirectMachine,
+  type DirectMachineOptions,
+  sessionFromTokens,
+} from './machine/createDirectMachine.js'
+export { DEFAULT_LEEWAY_MS, effectiveLeewayMs, isSessionFresh, refreshDelayMs } from './machine/refreshDelay.js'
+export type * from './machine/types.js'
+export { type AuthorizationUrlParams, buildAuthorizationUrl } from './protocol/buildAuthorizationUrl.js'
+export {
+  type JikoClientConfig,
+  type JikoClientConfigInput,
+  keyAlgorithmMismatch,
+  MAX_ASSERTION_LIFETIME_SECONDS,
+  resolveConfig,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+} from './protocol/config.js'
+export {
+  CLIENT_ASSERTION_TYPE,
+  type ClientAssertionOptions,
+  createClientAssertion,
+} from './protocol/createClientAssertion.js'
+export { createTokenClient, type TokenClient, type TokenClientOptions } from './protocol/createTokenClient.js'
+export { importSigningKey } from './protocol/importSigningKey.js'
+export { type AuthorizationResponse, type CallbackExpectations, parseCallback } from './protocol/parseCallback.js'
+export { parseTokenResponse, type TokenSet } from './protocol/parseTokenResponse.js'
+export { computeCodeChallenge, createPkcePair, createState, type PkcePair } from './protocol/pkce.js'
+export { readOAuthResponse } from './protocol/readOAuthResponse.js'

@@ -1,0 +1,90 @@
+import type { SerializedAuthError } from '../errors.js'
+import type { TokenSet } from '../protocol/parseTokenResponse.js'
+
+/** One login in flight: what the callback needs to finish it. Server-side only; never sent to the browser. */
+export interface AuthTransaction {
+  state: string
+  codeVerifier: string
+  /** Where to send the user after login (a same-origin relative path). */
+  returnTo?: string
+  /** Milliseconds since the epoch. */
+  createdAt: number
+}
+
+/**
+ * A signed-in session. On the server it carries the tokens; in the browser (server adapter) only what may be shown.
+ */
+export interface AuthSession {
+  /** Milliseconds since the epoch when the access token was issued. */
+  issuedAt: number
+  /** Milliseconds since the epoch when the access token expires. */
+  expiresAt: number
+  /** Granted scopes, space-separated. */
+  scope?: string
+  /** The user's subject identifier, when known. */
+  subject?: string
+  tokens?: TokenSet
+}
+
+export interface StartAuthorizationInput {
+  returnTo: string | undefined
+}
+
+export interface StartAuthorizationOutput {
+  /** Where the browser must go next. */
+  authorizationUrl: string
+  /** Kept in the machine's context until the callback (the server adapter keeps it on the server instead). */
+  transaction: AuthTransaction | undefined
+}
+
+export interface ExchangeCodeInput {
+  /** The callback URL or its query string, as received. */
+  callbackUrl: string
+  transaction: AuthTransaction | undefined
+}
+
+export interface RefreshTokensInput {
+  session: AuthSession
+}
+
+export interface EndSessionInput {
+  session: AuthSession
+}
+
+export interface AuthMachineContext {
+  /** Refresh this long before expiry (capped at half the token's lifetime). */
+  leewayMs: number
+  returnTo: string | undefined
+  authorizationUrl: string | undefined
+  transaction: AuthTransaction | undefined
+  /** Only while `exchanging`: the callback holds the code, which is never kept after the exchange. */
+  callbackUrl: string | undefined
+  session: AuthSession | undefined
+  error: SerializedAuthError | undefined
+  /** Why the machine went back to `idle`, when it was not a plain start. */
+  endReason: 'logout' | 'session_ended' | undefined
+}
+
+export type AuthMachineEvent =
+  | { type: 'LOGIN'; returnTo?: string }
+  | { type: 'CALLBACK'; url: string }
+  | { type: 'SESSION'; session: AuthSession }
+  | { type: 'REFRESH' }
+  | { type: 'LOGOUT' }
+  | { type: 'RETRY' }
+  | { type: 'RESET' }
+
+export interface AuthMachineInput {
+  /** Seconds before expiry to refresh (default 60). Never more than half the token's lifetime. */
+  leewaySeconds?: number
+}
+
+/** The machine's top-level states (contract). */
+export type AuthStateName =
+  | 'idle'
+  | 'redirecting'
+  | 'awaitingCallback'
+  | 'exchanging'
+  | 'authenticated'
+  | 'refreshing'
+  | 'error'

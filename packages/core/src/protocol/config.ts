@@ -1,0 +1,193 @@
+import { z } from 'zod'
+import { ErrorCode, JikoAuthError } from '../errors.js'
+
+/** The algorithms Jiko accepts for client assertions. */
+export const SIGNING_ALGORITHMS = ['PS256', 'EdDSA'] as const
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
+
+export const MAX_ASSERTION_LIFETIME_SECONDS = 300
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+function isLoopback(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith('.localhost')
+}
+
+/** An absolute https URL, or http on a loopback host (for local development and tests). */
+const secureUrl = (what: string) =>
+  z.string().superRefine((value, ctx) => {
+    let url: URL
+    try {
+      url = new URL(value)
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${what} must be an absolute URL such as https://auth.jiko.io` })
+      return
+    }
+    if (url.protocol === 'https:') return
+    if (url.protocol === 'http:' && isLoopback(url)) return
+    ctx.addIssue({
+      code: 'custom',
+      message: `${what} must use https (http is allowed only on localhost/127.0.0.1/[::1])`,
+    })
+  })
+
+const jwkSchema = z.looseObject({ kty: z.string() })
+
+const keySchema = z.custom<string | JsonWebKey | CryptoKey>(
+  (value) =>
+    typeof value === 'string' ||
+    isCryptoKey(value) ||
+    (typeof value === 'object' && value !== null && jwkSchema.safeParse(value).success),
+  { message: 'privateKey must be a PKCS#8 PEM string, a private JWK or a CryptoKey' },
+)
+
+const configSchema = z
+  .object({
+    issuer: secureUrl('issuer'),
+    authorizationEndpoint: secureUrl('authorizationEndpoint').optional(),
+    tokenEndpoint: secureUrl('tokenEndpoint').optional(),
+    revocationEndpoint: secureUrl('revocationEndpoint').optional(),
+    clientId: z.string().min(1, 'clientId must be the client_id shown on Jiko’s Settings page'),
+    redirectUri: secureUrl('redirectUri').refine((value) => !new URL(value).hash, {
+      message: 'redirectUri must not contain a fragment (#…)',
+    }),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'each scope is one token without spaces or quotes'))
+      .min(1, 'scopes must list at least one scope, e.g. ["pockets.read"]'),
+    privateKey: keySchema,
+    signingAlgorithm: z
+      .enum(SIGNING_ALGORITHMS, { message: 'signingAlgorithm must be "PS256" or "EdDSA"' })
+      .default('PS256'),
+    keyId: z.string().min(1).optional(),
+    assertionLifetimeSeconds: z
+      .number()
+      .int('assertionLifetimeSeconds must be a whole number of seconds')
+      .positive('assertionLifetimeSeconds must be positive')
+      .max(MAX_ASSERTION_LIFETIME_SECONDS, 'assertionLifetimeSeconds must be at most 300 (Jiko rejects longer)')
+      .default(60),
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(5),
+  })
+  .superRefine((config, ctx) => {
+    const problem = keyAlgorithmMismatch(config.privateKey, config.signingAlgorithm)
+    if (problem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: problem })
+  })
+
+/** What you pass to configure a Jiko client. */
+export type JikoClientConfigInput = z.input<typeof configSchema>
+
+/**
+ * A validated configuration with every default filled in.
+ */
+export interface JikoClientConfig {
+  issuer: string
+  authorizationEndpoint: string
+  tokenEndpoint: string
+  revocationEndpoint: string | undefined
+  clientId: string
+  redirectUri: string
+  scopes: string[]
+  privateKey: string | JsonWebKey | CryptoKey
+  signingAlgorithm: SigningAlgorithm
+  keyId: string | undefined
+  assertionLifetimeSeconds: number
+  clockToleranceSeconds: number
+}
+
+/**
+ * Validates a client configuration and fills in Jiko's defaults (endpoints under `{issuer}/api/oauth2/`).
+ * Throws one `JikoAuthError` (`JIKO_CONFIG_INVALID`) whose `field` names the setting and whose message says the fix.
+ *
+ * @example
+ * ```ts
+ * const config = resolveConfig({
+ *   issuer: 'https://auth.jiko.io', clientId: 'my-app', redirectUri: 'https://app.example/auth/callback',
+ *   scopes: ['pockets.read'], privateKey: process.env.JIKO_PRIVATE_KEY_PEM!,
+ * })
+ * ```
+ */
+export function resolveConfig(input: JikoClientConfigInput): JikoClientConfig {
+  const result = configSchema.safeParse(input)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const field = issue?.path.join('.') || 'config'
+    const message = issue?.message ?? 'invalid configuration'
+    throw new JikoAuthError(ErrorCode.ConfigInvalid, `Invalid Jiko client configuration: ${field}: ${message}`, {
+      field,
+      hint: message,
+    })
+  }
+  const config = result.data
+  const issuer = config.issuer.replace(/\/+$/, '')
+  return {
+    issuer,
+    authorizationEndpoint: config.authorizationEndpoint ?? `${issuer}/api/oauth2/authorize`,
+    tokenEndpoint: config.tokenEndpoint ?? `${issuer}/api/oauth2/token`,
+    revocationEndpoint: config.revocationEndpoint,
+    clientId: config.clientId,
+    redirectUri: config.redirectUri,
+    scopes: config.scopes,
+    privateKey: config.privateKey,
+    signingAlgorithm: config.signingAlgorithm,
+    keyId: config.keyId,
+    assertionLifetimeSeconds: config.assertionLifetimeSeconds,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+  }
+}
+
+function isCryptoKey(value: unknown): value is CryptoKey {
+  return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey
+}
+
+// DER encodings of the key-type OIDs inside a PKCS#8 PrivateKeyInfo.
+const RSA_OID = '06092a864886f70d010101' // 1.2.840.113549.1.1.1 rsaEncryption
+const RSA_PSS_OID = '06092a864886f70d01010a' // 1.2.840.113549.1.1.10 id-RSASSA-PSS
+const ED25519_OID = '06032b6570' // 1.3.101.112
+
+/** Says why a key cannot sign with `alg`, or nothing when it can (or when that is only known at import). */
+export function keyAlgorithmMismatch(key: string | JsonWebKey | CryptoKey, alg: SigningAlgorithm): string | undefined {
+  const wanted = alg === 'PS256' ? 'an RSA key (2048 bits or more)' : 'an Ed25519 key'
+  let found: 'rsa' | 'ed25519' | 'other' | undefined
+  if (typeof key === 'string') {
+    if (/-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(key) === false) {
+      return 'privateKey must be a PEM private key ("-----BEGIN PRIVATE KEY-----"); a public key cannot sign'
+    }
+    if (/BEGIN (RSA|EC) PRIVATE KEY/.test(key)) {
+      return 'privateKey must be PKCS#8 ("BEGIN PRIVATE KEY"); convert it with `openssl pkcs8 -topk8 -nocrypt`'
+    }
+    if (/BEGIN ENCRYPTED PRIVATE KEY/.test(key)) {
+      return 'privateKey must not be encrypted; decrypt it with `openssl pkcs8 -topk8 -nocrypt`'
+    }
+    const hex = pemToHex(key)
+    if (hex === undefined) return 'privateKey is not valid PEM (the base64 body does not decode)'
+    found = hex.includes(RSA_OID) || hex.includes(RSA_PSS_OID) ? 'rsa' : hex.includes(ED25519_OID) ? 'ed25519' : 'other'
+  } else if (isCryptoKey(key)) {
+    if (key.type !== 'private') return 'privateKey must be a private CryptoKey'
+    const name = key.algorithm.name
+    found = name === 'RSA-PSS' ? 'rsa' : name === 'Ed25519' ? 'ed25519' : 'other'
+    if (alg === 'PS256' && name.startsWith('RSA') && name !== 'RSA-PSS') {
+      return 'privateKey is an RSA CryptoKey imported for another algorithm; import it as RSA-PSS with SHA-256'
+    }
+  } else if (typeof key === 'object' && key !== null && 'kty' in key) {
+    const jwk = key as JsonWebKey
+    if (jwk.kty === 'RSA' && jwk.d === undefined) return 'privateKey is a public JWK; pass the private key'
+    if (jwk.kty === 'OKP' && jwk.d === undefined) return 'privateKey is a public JWK; pass the private key'
+    found = jwk.kty === 'RSA' ? 'rsa' : jwk.kty === 'OKP' && jwk.crv === 'Ed25519' ? 'ed25519' : 'other'
+  }
+  if (found === undefined) return undefined
+  if ((alg === 'PS256' && found !== 'rsa') || (alg === 'EdDSA' && found !== 'ed25519')) {
+    return `privateKey does not match signingAlgorithm ${alg}: ${alg} needs ${wanted}`
+  }
+  return undefined
+}
+
+function pemToHex(pem: string): string | undefined {
+  const body = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '')
+  try {
+    const binary = atob(body)
+    let hex = ''
+    for (let i = 0; i < binary.length; i++) hex += binary.charCodeAt(i).toString(16).padStart(2, '0')
+    return hex
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,85 @@
+import { type Clock, systemClock } from '../clock.js'
+import { type CryptoAdapter, type SigningKey, webCryptoAdapter } from '../cryptoAdapter.js'
+import { ErrorCode, JikoAuthError } from '../errors.js'
+import { type HttpOptions, postForm } from '../http.js'
+import type { JikoClientConfig } from './config.js'
+import { CLIENT_ASSERTION_TYPE, createClientAssertion } from './createClientAssertion.js'
+import { importSigningKey } from './importSigningKey.js'
+import { parseTokenResponse, type TokenSet } from './parseTokenResponse.js'
+import { readOAuthResponse } from './readOAuthResponse.js'
+
+export interface TokenClientOptions {
+  crypto?: CryptoAdapter
+  clock?: Clock
+  http?: Omit<HttpOptions, 'signal'>
+}
+
+/** Talks to Jiko's token and revocation endpoints, authenticating with private_key_jwt. */
+export interface TokenClient {
+  /** Step 5: trades the code for tokens (authorization_code with code_verifier and redirect_uri). */
+  exchangeCode(params: { code: string; codeVerifier: string; signal?: AbortSignal }): Promise<TokenSet>
+  /** Step 8: a refresh_token grant. A rotated refresh token replaces the old one in the result. */
+  refresh(tokens: TokenSet, options?: { signal?: AbortSignal }): Promise<TokenSet>
+  /** RFC 7009 revocation; resolves without a request when no revocation endpoint is configured. */
+  revoke(token: string, options?: { hint?: 'refresh_token' | 'access_token'; signal?: AbortSignal }): Promise<void>
+}
+
+/**
+ * The token endpoint functions bound to one configuration. The signing key is imported once, on first use.
+ *
+ * @example
+ * ```ts
+ * const client = createTokenClient(resolveConfig({ ... }))
+ * const tokens = await client.exchangeCode({ code, codeVerifier: transaction.codeVerifier })
+ * const next = await client.refresh(tokens)
+ * ```
+ */
+export function createTokenClient(config: JikoClientConfig, options: TokenClientOptions = {}): TokenClient {
+  const crypto = options.crypto ?? webCryptoAdapter
+  const clock = options.clock ?? systemClock
+  let key: Promise<SigningKey> | undefined
+
+  async function authenticatedPost(url: string, form: URLSearchParams, signal: AbortSignal | undefined) {
+    key ??= importSigningKey(config.privateKey, config.signingAlgorithm)
+    key.catch(() => {
+      key = undefined
+    })
+    const assertion = await createClientAssertion(config, { key: await key, now: clock.now(), crypto })
+    form.set('client_id', config.clientId)
+    form.set('client_assertion_type', CLIENT_ASSERTION_TYPE)
+    form.set('client_assertion', assertion)
+    const result = await postForm(url, form, signal ? { ...options.http, signal } : options.http)
+    return readOAuthResponse(result)
+  }
+
+  return {
+    async exchangeCode({ code, codeVerifier, signal }) {
+      const form = new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: config.redirectUri,
+        code_verifier: codeVerifier,
+      })
+      const body = await authenticatedPost(config.tokenEndpoint, form, signal)
+      return parseTokenResponse(body, { now: clock.now() })
+    },
+
+    async refresh(tokens, { signal } = {}) {
+      if (!tokens.refreshToken) {
+        throw new JikoAuthError(ErrorCode.SessionEnded, 'This session has no refresh token', {
+          hint: 'Sign in again; ask for a refresh token if your client is allowed one',
+        })
+      }
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken })
+      const body = await authenticatedPost(config.tokenEndpoint, form, signal)
+      return parseTokenResponse(body, { now: clock.now(), previous: tokens })
+    },
+
+    async revoke(token, { hint, signal } = {}) {
+      if (!config.revocationEndpoint) return
+      const form = new URLSearchParams({ token })
+      if (hint) form.set('token_type_hint', hint)
+      await authenticatedPost(config.revocationEndpoint, form, signal)
+    },
+  }
+}
