@@ -1,0 +1,11 @@
+export { Faults, type TokenFault } from './faults.js'
+export { type Pocket, pocketsOf } from './pockets.js'
+export { type ClientRegistration, toClientMetadata } from './registerClient.js'
+export {
+  type EmulatorOptions,
+  type EmulatorStats,
+  ROUTES,
+  type RunningEmulator,
+  startEmulator,
+} from './startEmulator.js'
+export { API_SCOPES, DEFAULT_USERS, type EmulatorUser, JIKO_SCOPES, OIDC_SCOPES } from './users.js'

@@ -1,0 +1,36 @@
+import { exportJWK, importJWK, importSPKI, type JWK } from 'jose'
+import type { ClientMetadata } from 'oidc-provider'
+import { JIKO_SCOPES } from './users.js'
+
+/** A client registered the way Jiko's Settings page does it. */
+export interface ClientRegistration {
+  clientId: string
+  redirectUris: string[]
+  /** The client's public key: SPKI PEM ("BEGIN PUBLIC KEY") or a public JWK. */
+  publicKey: string | JWK
+  /** The algorithm of its client assertions (default PS256). */
+  algorithm?: 'PS256' | 'EdDSA'
+  /** The scopes it may ask for (default: all of Jiko's). */
+  scopes?: string[]
+}
+
+/** Turns a registration into oidc-provider client metadata: private_key_jwt only, code + refresh grants. */
+export async function toClientMetadata(client: ClientRegistration): Promise<ClientMetadata> {
+  const alg = client.algorithm ?? 'PS256'
+  const key =
+    typeof client.publicKey === 'string'
+      ? await importSPKI(client.publicKey, alg, { extractable: true })
+      : await importJWK(client.publicKey, alg)
+  const { d: _private, ...jwk } = key instanceof Uint8Array ? ({} as JWK) : await exportJWK(key)
+  if (_private !== undefined) throw new Error(`client ${client.clientId}: register the public key, not the private one`)
+  return {
+    client_id: client.clientId,
+    redirect_uris: client.redirectUris,
+    response_types: ['code'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: alg,
+    jwks: { keys: [{ ...jwk, alg, use: 'sig' }] },
+    scope: (client.scopes ?? JIKO_SCOPES).join(' '),
+  }
+}

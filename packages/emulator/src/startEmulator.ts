@@ -1,0 +1,389 @@
+import { randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { exportJWK, generateKeyPair, type JWK } from 'jose'
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider'
+import { createAdapter } from './createAdapter.js'
+import { Faults, type TokenFault } from './faults.js'
+import { consentPage, loginPage } from './pages.js'
+import { createPocketsApi } from './pockets.js'
+import { type ClientRegistration, toClientMetadata } from './registerClient.js'
+import { TtlStore } from './ttlStore.js'
+import { API_SCOPES, DEFAULT_USERS, type EmulatorUser, JIKO_SCOPES } from './users.js'
+
+export const ROUTES = {
+  authorization: '/api/oauth2/authorize',
+  token: '/api/oauth2/token',
+  revocation: '/api/oauth2/revoke',
+  jwks: '/api/oauth2/jwks',
+  userinfo: '/api/oauth2/userinfo',
+  end_session: '/api/oauth2/logout',
+} as const
+
+export interface EmulatorOptions {
+  /** Port to listen on; 0 (default) takes a free one. */
+  port?: number
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string
+  /** The issuer URL (default `http://127.0.0.1:{port}`). */
+  issuer?: string
+  clients: ClientRegistration[]
+  /** Users who can sign in (default: alice, bob, carol). */
+  users?: EmulatorUser[]
+  /** Approve every login as this user, without pages (for tests). */
+  headless?: string | false
+  /** Access-token lifetime in seconds (default 900, as Jiko). */
+  accessTokenTtlSeconds?: number
+  /** Refresh-token lifetime in seconds (default 90 days, as Jiko). */
+  refreshTokenTtlSeconds?: number
+  /** Keep the emulator's grants and tokens in this JSON file across restarts. */
+  persistFile?: string
+  /** The RSA private JWK that signs access tokens (default: generated). Pass it to keep tokens valid across restarts. */
+  signingKey?: JWK
+}
+
+/** Grant counters: tests use them to prove "exactly one refresh". */
+export interface EmulatorStats {
+  /** Successful token responses by grant type. */
+  grants: Record<string, number>
+  /** Token endpoint requests received, answered or not. */
+  tokenRequests: number
+  reset(): void
+}
+
+export interface RunningEmulator {
+  issuer: string
+  /** The base URL (the same as issuer unless you set issuer yourself). */
+  url: string
+  tokenEndpoint: string
+  /** The audience of issued access tokens (the pockets API). */
+  apiAudience: string
+  faults: Faults
+  stats: EmulatorStats
+  /** Approve logins as this user without pages, or `false` to show the pages. */
+  setHeadless(user: string | false): void
+  /** Revokes every refresh token and grant of a user, and every access token issued to them so far. */
+  revokeUser(userId: string): void
+  stop(): Promise<void>
+}
+
+class JikoInvalidClient extends errors.InvalidClientAuth {
+  constructor(description: string) {
+    super(description)
+    this.error_description = description
+  }
+}
+
+/**
+ * Starts a Jiko-compatible authorization server on oidc-provider.
+ *
+ * @example
+ * ```ts
+ * const emulator = await startEmulator({
+ *   clients: [{ clientId: 'demo', redirectUris: ['http://localhost:3000/auth/callback'], publicKey: pem }],
+ *   headless: 'alice',
+ * })
+ * // … run your tests against emulator.issuer …
+ * await emulator.stop()
+ * ```
+ */
+export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
+  const users = options.users ?? DEFAULT_USERS
+  const faults = new Faults()
+  const stats: EmulatorStats = {
+    grants: {},
+    tokenRequests: 0,
+    reset() {
+      this.grants = {}
+      this.tokenRequests = 0
+    },
+  }
+  const revokedBefore = new Map<string, number>()
+  let headless = options.headless ?? false
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end()
+
+  const server = createServer((req, res) => handler(req, res))
+  server.keepAliveTimeout = 5_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve)
+  })
+  const { port } = server.address() as AddressInfo
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`
+  const issuer = (options.issuer ?? url).replace(/\/+$/, '')
+  const tokenEndpoint = `${issuer}${ROUTES.token}`
+  const apiAudience = `${issuer}/api`
+  const accessTokenTtl = options.accessTokenTtlSeconds ?? 900
+  const refreshTokenTtl = options.refreshTokenTtlSeconds ?? 90 * 24 * 3600
+
+  const signingKey =
+    options.signingKey ??
+    (await exportJWK((await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 })).privateKey))
+  const store = new TtlStore(options.persistFile ? { file: options.persistFile } : {})
+  const provider = new Provider(issuer, {
+    adapter: createAdapter(store),
+    clients: await Promise.all(options.clients.map(toClientMetadata)),
+    jwks: { keys: [{ ...signingKey, alg: 'RS256', use: 'sig', kid: signingKey.kid ?? 'emulator-rs256' }] },
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    routes: ROUTES,
+    scopes: JIKO_SCOPES,
+    claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'], phone: ['phone_number'] },
+    findAccount: (_ctx, id) => {
+      const user = users.find((u) => u.id === id)
+      if (!user) return undefined
+      return {
+        accountId: id,
+        claims: () => ({
+          sub: id,
+          name: user.name,
+          email: user.email,
+          email_verified: true,
+          ...(user.phone ? { phone_number: user.phone } : {}),
+        }),
+      }
+    },
+    pkce: { required: () => true },
+    clientAuthMethods: ['private_key_jwt'],
+    enabledJWA: { clientAuthSigningAlgValues: ['PS256', 'EdDSA'] },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => apiAudience,
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({
+          scope: API_SCOPES.join(' '),
+          audience: apiAudience,
+          accessTokenTTL: accessTokenTtl,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        }),
+      },
+    },
+    ttl: {
+      AccessToken: accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 600,
+      Session: 24 * 3600,
+      Grant: refreshTokenTtl,
+      RefreshToken: refreshTokenTtl,
+    },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    async assertJwtClientAuthClaimsAndHeader(_ctx, claims) {
+      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
+      if (aud.length !== 1 || aud[0] !== tokenEndpoint) {
+        throw new JikoInvalidClient(`client_assertion aud must be the token endpoint URL ${tokenEndpoint}`)
+      }
+      if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number') {
+        throw new JikoInvalidClient('client_assertion must carry iat and exp')
+      }
+      if (claims.exp - claims.iat > 300) {
+        throw new JikoInvalidClient('client_assertion lifetime (exp - iat) must be at most 300 seconds')
+      }
+    },
+    formats: {
+      customizers: {
+        jwt(_ctx, _token, jwt) {
+          if (faults.clockSkewSeconds !== 0) {
+            for (const claim of ['iat', 'exp', 'nbf'] as const) {
+              const value = jwt.payload[claim]
+              if (typeof value === 'number') jwt.payload[claim] = value + faults.clockSkewSeconds
+            }
+          }
+        },
+      },
+    },
+  })
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const type = String(ctx.oidc.params?.grant_type ?? 'unknown')
+    stats.grants[type] = (stats.grants[type] ?? 0) + 1
+  })
+
+  const jwks = { keys: [{ ...publicPart(signingKey), alg: 'RS256', use: 'sig', kid: signingKey.kid ?? 'emulator-rs256' }] }
+  const pockets = createPocketsApi({ issuer, audience: apiAudience, jwks, revokedBefore })
+  const providerHandler = provider.callback()
+
+  async function finish(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>) {
+    await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false })
+  }
+
+  async function grantEverythingAsked(uid: string, req: IncomingMessage, res: ServerResponse) {
+    const details = await provider.interactionDetails(req, res)
+    const accountId = details.session?.accountId
+    const clientId = String(details.params.client_id)
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId, clientId })
+    if (!grant) throw new Error(`interaction ${uid}: grant not found`)
+    const missing = details.prompt.details as {
+      missingOIDCScope?: string[]
+      missingOIDCClaims?: string[]
+      missingResourceScopes?: Record<string, string[]>
+    }
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '))
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims)
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '))
+    }
+    await finish(req, res, { consent: { grantId: await grant.save() } })
+  }
+
+  async function handleInteraction(req: IncomingMessage, res: ServerResponse, path: string) {
+    const [, , uid = '', step] = path.split('/')
+    const details = await provider.interactionDetails(req, res)
+    if (details.uid !== uid) throw new errors.SessionNotFound('interaction mismatch')
+    const clientId = String(details.params.client_id)
+    if (req.method === 'GET') {
+      if (details.prompt.name === 'login') {
+        if (headless) return finish(req, res, { login: { accountId: headless } })
+        return sendHtml(res, loginPage({ action: `/interaction/${uid}/login`, clientId, users: users.map((u) => u.id) }))
+      }
+      if (headless) return grantEverythingAsked(uid, req, res)
+      const scopes = String(details.params.scope ?? '').split(' ').filter(Boolean)
+      const user = details.session?.accountId ?? ''
+      return sendHtml(res, consentPage({ action: `/interaction/${uid}/consent`, clientId, scopes, user }))
+    }
+    const form = new URLSearchParams(await readBody(req))
+    if (step === 'login') {
+      const user = users.find((u) => u.id === form.get('username') && u.password === form.get('password'))
+      if (!user) {
+        const page = loginPage({
+          action: `/interaction/${uid}/login`,
+          clientId,
+          users: users.map((u) => u.id),
+          error: 'Unknown user or wrong password.',
+        })
+        return sendHtml(res, page, 401)
+      }
+      return finish(req, res, { login: { accountId: user.id } })
+    }
+    if (form.get('decision') === 'approve') return grantEverythingAsked(uid, req, res)
+    return finish(req, res, { error: 'access_denied', error_description: 'The user denied access' })
+  }
+
+  /** Applies the faults to a token request; true when the fault answered it. */
+  async function injectTokenFault(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    stats.tokenRequests += 1
+    if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs))
+    let grantType: string | undefined
+    if (faults.needsGrantType) {
+      const body = await readBody(req)
+      grantType = new URLSearchParams(body).get('grant_type') ?? undefined
+      ;(req as IncomingMessage & { body?: string }).body = body
+    }
+    const fault = faults.take(grantType)
+    if (!fault) return false
+    switch (fault.type) {
+      case 'dropConnection':
+        req.socket.destroy()
+        return true
+      case 'malformedJson':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"eyJhbGciOi')
+        return true
+      case 'invalidGrantOnRefresh':
+        res.writeHead(400, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'grant request is invalid (injected)' }))
+        return true
+      case 'status': {
+        const headers: Record<string, string> = { 'content-type': 'text/html' }
+        if (fault.status === 429) headers['retry-after'] = String(fault.retryAfterSeconds)
+        res.writeHead(fault.status, headers).end(`<html><body><h1>${fault.status}</h1></body></html>`)
+        return true
+      }
+    }
+  }
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string) {
+    if (path === '/__emulator/stats' && req.method === 'GET') {
+      return sendJson(res, 200, { grants: stats.grants, tokenRequests: stats.tokenRequests })
+    }
+    if (path === '/__emulator/faults' && req.method === 'DELETE') {
+      faults.reset()
+      return sendJson(res, 200, { ok: true })
+    }
+    if (path === '/__emulator/faults' && req.method === 'POST') {
+      const fault = JSON.parse(await readBody(req)) as TokenFault | { type: 'delay'; ms: number } | { type: 'skew'; seconds: number } | { type: 'revokeUser'; user: string }
+      if (fault.type === 'delay') faults.delay(fault.ms)
+      else if (fault.type === 'skew') faults.skewClock(fault.seconds)
+      else if (fault.type === 'revokeUser') handle.revokeUser(fault.user)
+      else faults.add(fault)
+      return sendJson(res, 200, { ok: true })
+    }
+    return sendJson(res, 404, { error: 'not_found' })
+  }
+
+  handler = (req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    const run = async () => {
+      if (path.startsWith('/interaction/')) return handleInteraction(req, res, path)
+      if (path === '/api/pockets' || path.startsWith('/api/pockets/')) return pockets(req, res, path)
+      if (path.startsWith('/__emulator/')) return handleAdmin(req, res, path)
+      if (path === ROUTES.token && (await injectTokenFault(req, res))) return
+      return providerHandler(req, res)
+    }
+    run().catch((error: unknown) => {
+      if (res.headersSent) return res.end()
+      const status = error instanceof errors.OIDCProviderError ? error.statusCode : 500
+      sendHtml(res, `<h1>Error</h1><p>${status === 500 ? 'The emulator failed.' : 'This sign-in has expired; start again.'}</p>`, status)
+    })
+  }
+
+  const handle: RunningEmulator = {
+    issuer,
+    url,
+    tokenEndpoint,
+    apiAudience,
+    faults,
+    stats,
+    setHeadless(user) {
+      headless = user
+    },
+    revokeUser(userId) {
+      revokedBefore.set(userId, Math.floor(Date.now() / 1000) + faults.clockSkewSeconds)
+      for (const prefix of ['RefreshToken:', 'Grant:', 'Session:', 'AuthorizationCode:']) {
+        for (const [key, value] of [...store.entries(prefix)]) {
+          if ((value as { accountId?: string }).accountId === userId) store.delete(key)
+        }
+      }
+    },
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+    },
+  }
+  return handle
+}
+
+function publicPart(jwk: JWK): JWK {
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest } = jwk
+  return rest
+}
+
+function sendHtml(res: ServerResponse, html: string, status = 200) {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html)
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > 64 * 1024) reject(new Error('request body too large'))
+      else chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
