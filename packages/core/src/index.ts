@@ -26,7 +26,13 @@ export {
   type DirectMachineOptions,
   sessionFromTokens,
 } from './machine/createDirectMachine.js'
-export { DEFAULT_LEEWAY_MS, effectiveLeewayMs, isSessionFresh, refreshDelayMs } from './machine/refreshDelay.js'
+export {
+  createRefreshDelay,
+  DEFAULT_LEEWAY_MS,
+  effectiveLeewayMs,
+  isSessionFresh,
+  refreshDelayMs,
+} from './machine/refreshDelay.js'
 export type * from './machine/types.js'
 export { type AuthorizationUrlParams, buildAuthorizationUrl } from './protocol/buildAuthorizationUrl.js'
 export {

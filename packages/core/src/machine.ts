@@ -1,6 +1,12 @@
 // The browser entry: the machine and its types only — no jose, no zod, no signing.
 export { authMachine, type AuthMachine, isSessionEndedError } from './machine/authMachine.js'
-export { DEFAULT_LEEWAY_MS, effectiveLeewayMs, isSessionFresh, refreshDelayMs } from './machine/refreshDelay.js'
+export {
+  createRefreshDelay,
+  DEFAULT_LEEWAY_MS,
+  effectiveLeewayMs,
+  isSessionFresh,
+  refreshDelayMs,
+} from './machine/refreshDelay.js'
 export type * from './machine/types.js'
 export {
   ErrorCode,

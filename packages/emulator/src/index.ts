@@ -1,6 +1,7 @@
 export { Faults, type TokenFault } from './faults.js'
 export { type Pocket, pocketsOf } from './pockets.js'
 export { type ClientRegistration, toClientMetadata } from './registerClient.js'
+export { type SignInOptions, signIn } from './signIn.js'
 export {
   type EmulatorOptions,
   type EmulatorStats,

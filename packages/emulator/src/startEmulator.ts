@@ -8,6 +8,7 @@ import { Faults, type TokenFault } from './faults.js'
 import { consentPage, loginPage } from './pages.js'
 import { createPocketsApi } from './pockets.js'
 import { type ClientRegistration, toClientMetadata } from './registerClient.js'
+import { type SignInOptions, signIn } from './signIn.js'
 import { TtlStore } from './ttlStore.js'
 import { API_SCOPES, DEFAULT_USERS, type EmulatorUser, JIKO_SCOPES } from './users.js'
 
@@ -62,6 +63,15 @@ export interface RunningEmulator {
   stats: EmulatorStats
   /** Approve logins as this user without pages, or `false` to show the pages. */
   setHeadless(user: string | false): void
+  /**
+   * Plays the browser through the real login and consent pages and returns the redirect back to the client.
+   *
+   * @example
+   * ```ts
+   * const callbackUrl = await emulator.signIn(authorizationUrl, { user: 'alice' })
+   * ```
+   */
+  signIn(authorizationUrl: string, options?: SignInOptions): Promise<string>
   /** Revokes every refresh token and grant of a user, and every access token issued to them so far. */
   revokeUser(userId: string): void
   stop(): Promise<void>
@@ -343,6 +353,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     setHeadless(user) {
       headless = user
     },
+    signIn: (authorizationUrl, signInOptions) => signIn(issuer, authorizationUrl, signInOptions),
     revokeUser(userId) {
       revokedBefore.set(userId, Math.floor(Date.now() / 1000) + faults.clockSkewSeconds)
       for (const prefix of ['RefreshToken:', 'Grant:', 'Session:', 'AuthorizationCode:']) {

@@ -1,6 +1,6 @@
 import { assign, enqueueActions, fromPromise, setup } from 'xstate'
 import { ErrorCode, JikoAuthError, OAuthResponseError, toJikoAuthError } from '../errors.js'
-import { DEFAULT_LEEWAY_MS, refreshDelayMs } from './refreshDelay.js'
+import { createRefreshDelay, DEFAULT_LEEWAY_MS } from './refreshDelay.js'
 import type {
   AuthMachineContext,
   AuthMachineEvent,
@@ -54,9 +54,8 @@ export const authMachine = setup({
     endSession: fromPromise<void, EndSessionInput>(async () => notProvided('endSession')),
   },
   delays: {
-    /** Until `expiresAt - leeway`, by the wall clock; `withClock()` swaps in an injected clock. */
-    refreshDelay: ({ context }) =>
-      context.session ? refreshDelayMs(context.session, context.leewayMs, Date.now()) : 0,
+    /** Until `expiresAt - leeway`, by the wall clock; `createRefreshDelay(clock)` swaps in an injected clock. */
+    refreshDelay: createRefreshDelay({ now: () => Date.now() }),
   },
   guards: {
     hasSession: ({ context }) => context.session !== undefined,
@@ -100,6 +99,7 @@ export const authMachine = setup({
     },
     redirecting: {
       invoke: {
+        id: 'startAuthorization',
         src: 'startAuthorization',
         input: ({ context }) => ({ returnTo: context.returnTo }),
         onDone: {
@@ -127,6 +127,7 @@ export const authMachine = setup({
     },
     exchanging: {
       invoke: {
+        id: 'exchangeCode',
         src: 'exchangeCode',
         input: ({ context }) => {
           requireCallback(context.callbackUrl)
@@ -150,6 +151,7 @@ export const authMachine = setup({
     },
     refreshing: {
       invoke: {
+        id: 'refreshTokens',
         src: 'refreshTokens',
         input: ({ context }) => ({ session: context.session as AuthSession }),
         onDone: {

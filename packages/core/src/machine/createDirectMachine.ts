@@ -11,9 +11,8 @@ import { parseCallback } from '../protocol/parseCallback.js'
 import type { TokenSet } from '../protocol/parseTokenResponse.js'
 import { createPkcePair, createState } from '../protocol/pkce.js'
 import { authMachine } from './authMachine.js'
-import { refreshDelayMs } from './refreshDelay.js'
+import { createRefreshDelay } from './refreshDelay.js'
 import type {
-  AuthMachineContext,
   AuthSession,
   EndSessionInput,
   ExchangeCodeInput,
@@ -99,10 +98,7 @@ export function createDirectImplementations(options: DirectMachineOptions) {
         if (token) await client.revoke(token, { hint: 'refresh_token', signal })
       }),
     },
-    delays: {
-      refreshDelay: ({ context }: { context: AuthMachineContext }) =>
-        context.session ? refreshDelayMs(context.session, context.leewayMs, clock.now()) : 0,
-    },
+    delays: { refreshDelay: createRefreshDelay(clock) },
   }
 }
 

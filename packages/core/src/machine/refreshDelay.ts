@@ -1,4 +1,5 @@
-import type { AuthSession } from './types.js'
+import type { Clock } from '../clock.js'
+import type { AuthMachineContext, AuthSession } from './types.js'
 
 /** The default refresh-ahead leeway: 60 seconds. */
 export const DEFAULT_LEEWAY_MS = 60_000
@@ -30,4 +31,20 @@ export function refreshDelayMs(
 /** Whether the session's access token is still good for at least the leeway at `now`. */
 export function isSessionFresh(session: Pick<AuthSession, 'issuedAt' | 'expiresAt'>, leewayMs: number, now: number) {
   return refreshDelayMs(session, leewayMs, now) > 0
+}
+
+/**
+ * The machine's `refreshDelay` from an injected clock: pass it to `machine.provide({ delays })` (the direct
+ * implementations do) so that simulated time drives proactive refresh.
+ *
+ * @example
+ * ```ts
+ * const clock = new SimulatedClock()
+ * const machine = authMachine.provide({ actors, delays: { refreshDelay: createRefreshDelay(clock) } })
+ * createActor(machine, { clock })
+ * ```
+ */
+export function createRefreshDelay(clock: Pick<Clock, 'now'>) {
+  return ({ context }: { context: AuthMachineContext }) =>
+    context.session ? refreshDelayMs(context.session, context.leewayMs, clock.now()) : 0
 }

@@ -14,13 +14,17 @@ function isLoopback(url: URL): boolean {
 }
 
 /** An absolute https URL, or http on a loopback host (for local development and tests). */
-const secureUrl = (what: string) =>
+const secureUrl = (what: string, options: { noFragment?: boolean } = {}) =>
   z.string().superRefine((value, ctx) => {
     let url: URL
     try {
       url = new URL(value)
     } catch {
       ctx.addIssue({ code: 'custom', message: `${what} must be an absolute URL such as https://auth.jiko.io` })
+      return
+    }
+    if (options.noFragment && url.hash) {
+      ctx.addIssue({ code: 'custom', message: `${what} must not contain a fragment (#…)` })
       return
     }
     if (url.protocol === 'https:') return
@@ -48,9 +52,7 @@ const configSchema = z
     tokenEndpoint: secureUrl('tokenEndpoint').optional(),
     revocationEndpoint: secureUrl('revocationEndpoint').optional(),
     clientId: z.string().min(1, 'clientId must be the client_id shown on Jiko’s Settings page'),
-    redirectUri: secureUrl('redirectUri').refine((value) => !new URL(value).hash, {
-      message: 'redirectUri must not contain a fragment (#…)',
-    }),
+    redirectUri: secureUrl('redirectUri', { noFragment: true }),
     scopes: z
       .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'each scope is one token without spaces or quotes'))
       .min(1, 'scopes must list at least one scope, e.g. ["pockets.read"]'),

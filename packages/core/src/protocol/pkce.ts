@@ -13,7 +13,7 @@ export interface PkcePair {
  *
  * @example
  * ```ts
- * await computeCodeChallenge('dBjftJeZ4CVP-mJ0mD5t2wDh9f3ZnGh1xG2Zb1V_H-0') // 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
+ * await computeCodeChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk') // 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
  * ```
  */
 export async function computeCodeChallenge(verifier: string, crypto: CryptoAdapter = webCryptoAdapter) {

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { ErrorCode, JikoAuthError, resolveConfig } from '../src/index.js'
+import { ISSUER, keys, testConfig } from './fixtures.js'
+
+function configError(overrides: Record<string, unknown>): JikoAuthError {
+  try {
+    testConfig(overrides)
+  } catch (error) {
+    expect(error).toBeInstanceOf(JikoAuthError)
+    expect((error as JikoAuthError).code).toBe(ErrorCode.ConfigInvalid)
+    return error as JikoAuthError
+  }
+  throw new Error('expected the configuration to be refused')
+}
+
+describe('resolveConfig', () => {
+  it('fills in Jiko defaults', () => {
+    const config = testConfig({ revocationEndpoint: undefined })
+    expect(config.authorizationEndpoint).toBe(`${ISSUER}/api/oauth2/authorize`)
+    expect(config.tokenEndpoint).toBe(`${ISSUER}/api/oauth2/token`)
+    expect(config.revocationEndpoint).toBeUndefined()
+    expect(config.signingAlgorithm).toBe('PS256')
+    expect(config.assertionLifetimeSeconds).toBe(60)
+  })
+
+  it('trims a trailing slash from the issuer', () => {
+    expect(testConfig({ issuer: `${ISSUER}/` }).tokenEndpoint).toBe(`${ISSUER}/api/oauth2/token`)
+  })
+
+  it('accepts http on loopback only', () => {
+    expect(testConfig({ issuer: 'http://127.0.0.1:4000' }).issuer).toBe('http://127.0.0.1:4000')
+    expect(testConfig({ issuer: 'http://localhost:4000' }).issuer).toBe('http://localhost:4000')
+    const error = configError({ issuer: 'http://auth.jiko.io' })
+    expect(error.field).toBe('issuer')
+    expect(error.message).toMatch(/must use https/)
+  })
+
+  it('accepts the key forms: RSA PEM, RSA JWK, Ed25519 PEM/JWK with EdDSA', () => {
+    expect(testConfig({ privateKey: keys.rsaPrivateJwk }).signingAlgorithm).toBe('PS256')
+    expect(testConfig({ privateKey: keys.edPrivatePem, signingAlgorithm: 'EdDSA' }).signingAlgorithm).toBe('EdDSA')
+    expect(testConfig({ privateKey: keys.edPrivateJwk, signingAlgorithm: 'EdDSA' }).signingAlgorithm).toBe('EdDSA')
+  })
+
+  it.each([
+    [{ redirectUri: '/auth/callback' }, 'redirectUri', /absolute URL/],
+    [{ redirectUri: 'https://app.example/cb#frag' }, 'redirectUri', /fragment/],
+    [{ assertionLifetimeSeconds: 301 }, 'assertionLifetimeSeconds', /at most 300/],
+    [{ assertionLifetimeSeconds: 0 }, 'assertionLifetimeSeconds', /positive/],
+    [{ clientId: '' }, 'clientId', /client_id/],
+    [{ scopes: [] }, 'scopes', /at least one/],
+    [{ scopes: ['pockets.read transfers.read'] }, 'scopes.0', /one token/],
+    [{ signingAlgorithm: 'RS256' }, 'signingAlgorithm', /PS256" or "EdDSA/],
+    [{ privateKey: keys.edPrivatePem }, 'privateKey', /PS256 needs an RSA key/],
+    [{ privateKey: keys.rsaPrivatePem, signingAlgorithm: 'EdDSA' }, 'privateKey', /EdDSA needs an Ed25519 key/],
+    [{ privateKey: keys.edPrivateJwk }, 'privateKey', /does not match/],
+    [{ privateKey: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }, 'privateKey', /public key/],
+    [{ privateKey: '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----' }, 'privateKey', /PKCS#8/],
+    [{ privateKey: { kty: 'RSA', n: 'x', e: 'AQAB' } }, 'privateKey', /public JWK/],
+    [{ privateKey: 42 }, 'privateKey', /PEM string, a private JWK or a CryptoKey/],
+    [{ tokenEndpoint: 'ftp://x' }, 'tokenEndpoint', /https/],
+  ])('refuses %o, naming the field and the fix', (overrides, field, message) => {
+    const error = configError(overrides)
+    expect(error.field).toBe(field)
+    expect(error.message).toMatch(message)
+    expect(error.hint).toBeTruthy()
+  })
+
+  it('never echoes the private key in the error', () => {
+    const error = configError({ privateKey: keys.edPrivatePem })
+    expect(JSON.stringify(error.toJSON())).not.toContain(keys.edPrivatePem.slice(30, 60))
+  })
+
+  it('accepts a CryptoKey and checks its algorithm', async () => {
+    const { privateKey } = await crypto.subtle.generateKey(
+      { name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    )
+    expect(testConfig({ privateKey }).privateKey).toBe(privateKey)
+    expect(() => resolveConfig({ ...testConfig(), privateKey, signingAlgorithm: 'EdDSA' })).toThrow(/Ed25519/)
+  })
+})
