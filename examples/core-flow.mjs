@@ -51,7 +51,10 @@ console.log(`signed in as ${snapshot.context.session.subject}, scope "${snapshot
 for (const round of [1, 2]) {
   const before = snapshot.context.session.tokens.refreshToken
   actor.send({ type: 'REFRESH' })
-  snapshot = await waitFor(actor, (s) => s.matches('authenticated') && s.context.session.tokens.refreshToken !== before)
+  snapshot = await waitFor(
+    actor,
+    (s) => s.matches('authenticated') && s.context.session.tokens.refreshToken !== before,
+  )
   console.log(`refresh ${round}: refresh token rotated`)
 }
 

@@ -37,7 +37,11 @@ export interface HttpResult {
 const defaultHttp: HttpAdapter = (url, init) => fetch(url, { ...init, redirect: 'manual' })
 
 /** POSTs a form and reads the capped body. Transport failures become typed errors; statuses are left to callers. */
-export async function postForm(url: string, form: URLSearchParams, options: HttpOptions = {}): Promise<HttpResult> {
+export async function postForm(
+  url: string,
+  form: URLSearchParams,
+  options: HttpOptions = {},
+): Promise<HttpResult> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
   const http = options.http ?? defaultHttp

@@ -1,4 +1,4 @@
-export { type AuthStore, type MaybePromise } from './authStore.js'
+export type { AuthStore, MaybePromise } from './authStore.js'
 export { type Clock, systemClock } from './clock.js'
 export { type CryptoAdapter, type SigningKey, webCryptoAdapter } from './cryptoAdapter.js'
 export {
@@ -19,7 +19,7 @@ export {
   type HttpResult,
   postForm,
 } from './http.js'
-export { authMachine, type AuthMachine, isSessionEndedError } from './machine/authMachine.js'
+export { type AuthMachine, authMachine, isSessionEndedError } from './machine/authMachine.js'
 export {
   createDirectImplementations,
   createDirectMachine,
@@ -51,7 +51,11 @@ export {
 } from './protocol/createClientAssertion.js'
 export { createTokenClient, type TokenClient, type TokenClientOptions } from './protocol/createTokenClient.js'
 export { importSigningKey } from './protocol/importSigningKey.js'
-export { type AuthorizationResponse, type CallbackExpectations, parseCallback } from './protocol/parseCallback.js'
+export {
+  type AuthorizationResponse,
+  type CallbackExpectations,
+  parseCallback,
+} from './protocol/parseCallback.js'
 export { parseTokenResponse, type TokenSet } from './protocol/parseTokenResponse.js'
 export { computeCodeChallenge, createPkcePair, createState, type PkcePair } from './protocol/pkce.js'
 export { readOAuthResponse } from './protocol/readOAuthResponse.js'

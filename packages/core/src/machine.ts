@@ -1,13 +1,5 @@
 // The browser entry: the machine and its types only — no jose, no zod, no signing.
-export { authMachine, type AuthMachine, isSessionEndedError } from './machine/authMachine.js'
-export {
-  createRefreshDelay,
-  DEFAULT_LEEWAY_MS,
-  effectiveLeewayMs,
-  isSessionFresh,
-  refreshDelayMs,
-} from './machine/refreshDelay.js'
-export type * from './machine/types.js'
+
 export {
   ErrorCode,
   fromSerializedError,
@@ -16,3 +8,12 @@ export {
   type SerializedAuthError,
   toJikoAuthError,
 } from './errors.js'
+export { type AuthMachine, authMachine, isSessionEndedError } from './machine/authMachine.js'
+export {
+  createRefreshDelay,
+  DEFAULT_LEEWAY_MS,
+  effectiveLeewayMs,
+  isSessionFresh,
+  refreshDelayMs,
+} from './machine/refreshDelay.js'
+export type * from './machine/types.js'

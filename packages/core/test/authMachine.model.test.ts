@@ -93,7 +93,10 @@ describe('authMachine, model-based', () => {
   it('has exactly the transitions of the design, and every state is reachable', () => {
     const found = new Set<string>()
     for (const node of Object.values(adjacency)) {
-      for (const step of Object.values(node.transitions) as { event: ModelEvent; state: typeof node.state }[]) {
+      for (const step of Object.values(node.transitions) as {
+        event: ModelEvent
+        state: typeof node.state
+      }[]) {
         const from = String(node.state.value)
         const to = String(step.state.value)
         if (from !== to) found.add([from, describeEvent(step.event as ModelEvent), to].join(' → '))
@@ -102,7 +105,15 @@ describe('authMachine, model-based', () => {
     expect([...found].sort()).toEqual([...SPEC].sort())
     const reached = new Set(Object.values(adjacency).map((n) => String(n.state.value)))
     expect([...reached].sort()).toEqual(
-      ['authenticated', 'awaitingCallback', 'error', 'exchanging', 'idle', 'redirecting', 'refreshing'].sort(),
+      [
+        'authenticated',
+        'awaitingCallback',
+        'error',
+        'exchanging',
+        'idle',
+        'redirecting',
+        'refreshing',
+      ].sort(),
     )
   })
 
@@ -144,7 +155,10 @@ describe('authMachine, model-based', () => {
     for (const [key, node] of Object.entries(adjacency)) {
       const prefix = toState.get(key)
       if (!prefix) throw new Error(`no path to ${key}`)
-      for (const step of Object.values(node.transitions) as { event: ModelEvent; state: typeof node.state }[]) {
+      for (const step of Object.values(node.transitions) as {
+        event: ModelEvent
+        state: typeof node.state
+      }[]) {
         const path = { steps: [...prefix.steps, { event: step.event, state: step.state }] }
         const { seen, expected } = replay(path as never)
         expect(seen).toEqual(expected)

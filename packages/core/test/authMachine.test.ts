@@ -3,7 +3,9 @@ import { ErrorCode, JikoAuthError, OAuthResponseError } from '../src/index.js'
 import { machineHarness, session, started, T0 } from './machineHarness.js'
 
 const invalidGrant = new OAuthResponseError(ErrorCode.OAuthError, { error: 'invalid_grant' }, { status: 400 })
-const serverDown = new JikoAuthError(ErrorCode.HttpError, 'The authorization server answered HTTP 502', { status: 502 })
+const serverDown = new JikoAuthError(ErrorCode.HttpError, 'The authorization server answered HTTP 502', {
+  status: 502,
+})
 
 async function signedIn(lifetimeSeconds = 900, leewaySeconds?: number) {
   const h = machineHarness(leewaySeconds === undefined ? {} : { input: { leewaySeconds } })
@@ -97,7 +99,13 @@ describe('authMachine', () => {
     expect(h.actor.getSnapshot().context.error).toMatchObject({ code: ErrorCode.HttpError, status: 502 })
     h.actor.send({ type: 'RETRY' })
     await h.settle('refreshTokens', { output: session(T0 + 1000) })
-    expect(h.states.slice(-5)).toEqual(['authenticated', 'refreshing', 'error', 'refreshing', 'authenticated'])
+    expect(h.states.slice(-5)).toEqual([
+      'authenticated',
+      'refreshing',
+      'error',
+      'refreshing',
+      'authenticated',
+    ])
     expect(h.actor.getSnapshot().context.error).toBeUndefined()
   })
 

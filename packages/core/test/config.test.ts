@@ -37,8 +37,12 @@ describe('resolveConfig', () => {
 
   it('accepts the key forms: RSA PEM, RSA JWK, Ed25519 PEM/JWK with EdDSA', () => {
     expect(testConfig({ privateKey: keys.rsaPrivateJwk }).signingAlgorithm).toBe('PS256')
-    expect(testConfig({ privateKey: keys.edPrivatePem, signingAlgorithm: 'EdDSA' }).signingAlgorithm).toBe('EdDSA')
-    expect(testConfig({ privateKey: keys.edPrivateJwk, signingAlgorithm: 'EdDSA' }).signingAlgorithm).toBe('EdDSA')
+    expect(testConfig({ privateKey: keys.edPrivatePem, signingAlgorithm: 'EdDSA' }).signingAlgorithm).toBe(
+      'EdDSA',
+    )
+    expect(testConfig({ privateKey: keys.edPrivateJwk, signingAlgorithm: 'EdDSA' }).signingAlgorithm).toBe(
+      'EdDSA',
+    )
   })
 
   it.each([
@@ -51,10 +55,22 @@ describe('resolveConfig', () => {
     [{ scopes: ['pockets.read transfers.read'] }, 'scopes.0', /one token/],
     [{ signingAlgorithm: 'RS256' }, 'signingAlgorithm', /PS256" or "EdDSA/],
     [{ privateKey: keys.edPrivatePem }, 'privateKey', /PS256 needs an RSA key/],
-    [{ privateKey: keys.rsaPrivatePem, signingAlgorithm: 'EdDSA' }, 'privateKey', /EdDSA needs an Ed25519 key/],
+    [
+      { privateKey: keys.rsaPrivatePem, signingAlgorithm: 'EdDSA' },
+      'privateKey',
+      /EdDSA needs an Ed25519 key/,
+    ],
     [{ privateKey: keys.edPrivateJwk }, 'privateKey', /does not match/],
-    [{ privateKey: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }, 'privateKey', /public key/],
-    [{ privateKey: '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----' }, 'privateKey', /PKCS#8/],
+    [
+      { privateKey: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' },
+      'privateKey',
+      /public key/,
+    ],
+    [
+      { privateKey: '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----' },
+      'privateKey',
+      /PKCS#8/,
+    ],
     [{ privateKey: { kty: 'RSA', n: 'x', e: 'AQAB' } }, 'privateKey', /public JWK/],
     [{ privateKey: 42 }, 'privateKey', /PEM string, a private JWK or a CryptoKey/],
     [{ tokenEndpoint: 'ftp://x' }, 'tokenEndpoint', /https/],

@@ -9,6 +9,7 @@ import {
   type JikoClientConfig,
   OAuthResponseError,
   resolveConfig,
+  type TokenSet,
 } from '../src/index.js'
 
 const REDIRECT_URI = 'http://localhost:3000/auth/callback'
@@ -35,7 +36,11 @@ beforeAll(async () => {
     redirectUri: REDIRECT_URI,
     scopes: ['openid', 'pockets.read'],
   }
-  configs.PS256 = resolveConfig({ ...common, clientId: 'app-ps256', privateKey: await exportPKCS8(ps.privateKey) })
+  configs.PS256 = resolveConfig({
+    ...common,
+    clientId: 'app-ps256',
+    privateKey: await exportPKCS8(ps.privateKey),
+  })
   configs.EdDSA = resolveConfig({
     ...common,
     clientId: 'app-eddsa',
@@ -77,7 +82,13 @@ describe.each(['PS256', 'EdDSA'] as const)('the direct actors against the emulat
     const refreshTokens = [first?.tokens?.refreshToken]
     for (let i = 0; i < 2; i++) {
       actor.send({ type: 'REFRESH' })
-      const next = await waitFor(actor, (s) => s.matches('authenticated') && s.context.session !== undefined && s.context.session.tokens?.refreshToken !== refreshTokens.at(-1))
+      const next = await waitFor(
+        actor,
+        (s) =>
+          s.matches('authenticated') &&
+          s.context.session !== undefined &&
+          s.context.session.tokens?.refreshToken !== refreshTokens.at(-1),
+      )
       refreshTokens.push(next.context.session?.tokens?.refreshToken)
     }
     expect(new Set(refreshTokens).size).toBe(3)
@@ -96,7 +107,9 @@ describe.each(['PS256', 'EdDSA'] as const)('the direct actors against the emulat
 
     // Rotation: the first refresh token is spent.
     const client = createTokenClient(configs[alg])
-    const replay = await client.refresh({ ...(first?.tokens as never), refreshToken: refreshTokens[0] }).catch((e) => e)
+    const replay = await client
+      .refresh({ ...(first?.tokens as never), refreshToken: refreshTokens[0] })
+      .catch((e) => e)
     expect(replay).toBeInstanceOf(OAuthResponseError)
     expect(replay.error).toBe('invalid_grant')
 

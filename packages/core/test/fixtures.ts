@@ -61,7 +61,10 @@ export function scriptedFetch(...expected: Expected[]) {
 }
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  })
 }
 
 export const tokenBody = (overrides: Record<string, unknown> = {}) => ({

@@ -39,7 +39,9 @@ describe('parseCallback', () => {
   })
 
   it('turns error= into OAuthResponseError keeping error, error_description and error_uri', () => {
-    const error = failure(`${base}?error=access_denied&error_description=The+user+said+no&error_uri=https%3A%2F%2Fx&state=state-123`)
+    const error = failure(
+      `${base}?error=access_denied&error_description=The+user+said+no&error_uri=https%3A%2F%2Fx&state=state-123`,
+    )
     expect(error).toBeInstanceOf(OAuthResponseError)
     expect(error.code).toBe(ErrorCode.AuthorizationError)
     expect(error).toMatchObject({
@@ -50,12 +52,18 @@ describe('parseCallback', () => {
   })
 
   it('checks iss when present (RFC 9207)', () => {
-    expect(parseCallback(`${base}?code=c&state=state-123&iss=${encodeURIComponent(ISSUER)}`, expected).iss).toBe(ISSUER)
-    expect(failure(`${base}?code=c&state=state-123&iss=https%3A%2F%2Fevil.example`).code).toBe(ErrorCode.IssuerMismatch)
+    expect(
+      parseCallback(`${base}?code=c&state=state-123&iss=${encodeURIComponent(ISSUER)}`, expected).iss,
+    ).toBe(ISSUER)
+    expect(failure(`${base}?code=c&state=state-123&iss=https%3A%2F%2Fevil.example`).code).toBe(
+      ErrorCode.IssuerMismatch,
+    )
   })
 
   it.each(['code', 'state', 'iss', 'error'])('refuses a duplicated %s parameter', (name) => {
-    const error = failure(`${base}?code=c&state=state-123&iss=${encodeURIComponent(ISSUER)}&error=x&${name}=again`)
+    const error = failure(
+      `${base}?code=c&state=state-123&iss=${encodeURIComponent(ISSUER)}&error=x&${name}=again`,
+    )
     expect(error.code).toBe(ErrorCode.CallbackInvalid)
     expect(error.message).toContain(name)
   })

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { type CryptoAdapter, computeCodeChallenge, createPkcePair, createState, webCryptoAdapter } from '../src/index.js'
+import {
+  type CryptoAdapter,
+  computeCodeChallenge,
+  createPkcePair,
+  createState,
+  webCryptoAdapter,
+} from '../src/index.js'
 
 describe('PKCE (RFC 7636)', () => {
   it('computes the S256 challenge of Appendix B', async () => {
@@ -10,8 +16,8 @@ describe('PKCE (RFC 7636)', () => {
 
   it('derives the verifier of Appendix B from its octets', async () => {
     const octets = new Uint8Array([
-      116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191, 240,
-      91, 88, 5, 88, 83, 132, 141, 121,
+      116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214,
+      191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
     ])
     const crypto: CryptoAdapter = { ...webCryptoAdapter, randomBytes: () => octets }
     const pair = await createPkcePair(crypto)

@@ -1,6 +1,11 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { fromPromise, type PromiseActorLogic } from 'xstate'
-import { type AuthSession, authMachine, createDirectImplementations, type JikoClientConfig } from '../src/index.js'
+import {
+  type AuthSession,
+  authMachine,
+  createDirectImplementations,
+  type JikoClientConfig,
+} from '../src/index.js'
 
 // These are checked by `tsc` (pnpm typecheck); each @ts-expect-error fails the typecheck if the error disappears.
 describe('authMachine.provide() types', () => {

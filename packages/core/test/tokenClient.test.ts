@@ -34,7 +34,14 @@ async function failure(promise: Promise<unknown>): Promise<JikoAuthError> {
   )
   expect(error).toBeInstanceOf(JikoAuthError)
   const text = JSON.stringify((error as JikoAuthError).toJSON()) + String((error as Error).message)
-  for (const secret of ['refresh-OLD', 'access-OLD', 'code-xyz', 'verifier-abc', 'access-AAA', 'refresh-111']) {
+  for (const secret of [
+    'refresh-OLD',
+    'access-OLD',
+    'code-xyz',
+    'verifier-abc',
+    'access-AAA',
+    'refresh-111',
+  ]) {
     expect(text).not.toContain(secret)
   }
   return error as JikoAuthError
@@ -122,14 +129,24 @@ describe('token endpoint failures become typed errors', () => {
       ErrorCode.OAuthError,
       { error: 'invalid_grant', error_description: 'grant request is invalid', status: 400 },
     ],
-    ['200 with an error body', () => json({ error: 'server_error' }, 200), ErrorCode.OAuthError, { status: 200 }],
+    [
+      '200 with an error body',
+      () => json({ error: 'server_error' }, 200),
+      ErrorCode.OAuthError,
+      { status: 200 },
+    ],
     [
       'an HTML 502',
-      () => new Response('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }),
+      () =>
+        new Response('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }),
       ErrorCode.HttpError,
       { status: 502 },
     ],
-    ['a 200 that is not JSON', () => new Response('<html>login</html>', { status: 200 }), ErrorCode.InvalidResponse],
+    [
+      'a 200 that is not JSON',
+      () => new Response('<html>login</html>', { status: 200 }),
+      ErrorCode.InvalidResponse,
+    ],
     ['truncated JSON', () => new Response('{"access_token":"ey', { status: 200 }), ErrorCode.InvalidResponse],
     [
       '429 with Retry-After',
@@ -154,7 +171,10 @@ describe('token endpoint failures become typed errors', () => {
   })
 
   it('accepts token_type in any case', async () => {
-    const fake = scriptedFetch({ url: TOKEN_ENDPOINT, respond: () => json(tokenBody({ token_type: 'bEaReR' })) })
+    const fake = scriptedFetch({
+      url: TOKEN_ENDPOINT,
+      respond: () => json(tokenBody({ token_type: 'bEaReR' })),
+    })
     expect((await client(fake).refresh(previous)).tokenType).toBe('Bearer')
   })
 
@@ -229,7 +249,9 @@ describe('revoke (RFC 7009)', () => {
 
   it('does nothing without a revocation endpoint', async () => {
     const fake = scriptedFetch()
-    await createTokenClient(testConfig({ revocationEndpoint: undefined }), { http: { http: fake.http } }).revoke('t')
+    await createTokenClient(testConfig({ revocationEndpoint: undefined }), {
+      http: { http: fake.http },
+    }).revoke('t')
   })
 
   it('reports a refused revocation', async () => {

@@ -16,7 +16,12 @@ function page(title: string, body: string): string {
 }
 
 /** The sign-in page: a user and a password. */
-export function loginPage(options: { action: string; clientId: string; users: string[]; error?: string }): string {
+export function loginPage(options: {
+  action: string
+  clientId: string
+  users: string[]
+  error?: string
+}): string {
   const error = options.error ? `<p class="error" role="alert">${escapeHtml(options.error)}</p>` : ''
   return page(
     'Sign in',
@@ -31,7 +36,12 @@ export function loginPage(options: { action: string; clientId: string; users: st
 }
 
 /** The consent page: the scopes asked for, Approve or Deny. */
-export function consentPage(options: { action: string; clientId: string; scopes: string[]; user: string }): string {
+export function consentPage(options: {
+  action: string
+  clientId: string
+  scopes: string[]
+  user: string
+}): string {
   return page(
     'Consent',
     `<h1>Allow access?</h1><p><strong>${escapeHtml(options.clientId)}</strong> asks, for <strong>${escapeHtml(options.user)}</strong>:</p>

@@ -12,9 +12,24 @@ export interface Pocket {
 export function pocketsOf(subject: string): Pocket[] {
   const seed = [...subject].reduce((sum, c) => sum + c.charCodeAt(0), 0)
   return [
-    { id: `pkt_${subject}_main`, name: 'Main', currency: 'USD', balance: ((seed * 137) % 100_000).toFixed(2) },
-    { id: `pkt_${subject}_savings`, name: 'Savings', currency: 'USD', balance: ((seed * 911) % 500_000).toFixed(2) },
-    { id: `pkt_${subject}_tbills`, name: 'T-Bills', currency: 'USD', balance: ((seed * 53) % 1_000_000).toFixed(2) },
+    {
+      id: `pkt_${subject}_main`,
+      name: 'Main',
+      currency: 'USD',
+      balance: ((seed * 137) % 100_000).toFixed(2),
+    },
+    {
+      id: `pkt_${subject}_savings`,
+      name: 'Savings',
+      currency: 'USD',
+      balance: ((seed * 911) % 500_000).toFixed(2),
+    },
+    {
+      id: `pkt_${subject}_tbills`,
+      name: 'T-Bills',
+      currency: 'USD',
+      balance: ((seed * 53) % 1_000_000).toFixed(2),
+    },
   ]
 }
 
@@ -41,7 +56,11 @@ export function createPocketsApi(options: PocketsApiOptions) {
     res.end(JSON.stringify({ error, error_description: description }))
   }
 
-  return async function handlePockets(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  return async function handlePockets(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+  ): Promise<void> {
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end()
       return
@@ -50,7 +69,9 @@ export function createPocketsApi(options: PocketsApiOptions) {
     const match = /^Bearer ([\w.~+/-]+=*)$/i.exec(header)
     if (!match?.[1]) {
       res.writeHead(401, { 'www-authenticate': 'Bearer realm="jiko"', 'content-type': 'application/json' })
-      res.end(JSON.stringify({ error: 'invalid_request', error_description: 'a Bearer access token is required' }))
+      res.end(
+        JSON.stringify({ error: 'invalid_request', error_description: 'a Bearer access token is required' }),
+      )
       return
     }
     let payload: { sub?: string; scope?: unknown; iat?: number }

@@ -22,7 +22,8 @@ export async function toClientMetadata(client: ClientRegistration): Promise<Clie
       ? await importSPKI(client.publicKey, alg, { extractable: true })
       : await importJWK(client.publicKey, alg)
   const { d: _private, ...jwk } = key instanceof Uint8Array ? ({} as JWK) : await exportJWK(key)
-  if (_private !== undefined) throw new Error(`client ${client.clientId}: register the public key, not the private one`)
+  if (_private !== undefined)
+    throw new Error(`client ${client.clientId}: register the public key, not the private one`)
   return {
     client_id: client.clientId,
     redirect_uris: client.redirectUris,

@@ -12,7 +12,11 @@ export interface SignInOptions {
  * fills the login form, answers the consent page, and returns the URL the emulator redirects back to (the client's
  * redirect_uri with `code`/`state` or `error`). For tests that have no browser.
  */
-export async function signIn(issuer: string, authorizationUrl: string, options: SignInOptions = {}): Promise<string> {
+export async function signIn(
+  issuer: string,
+  authorizationUrl: string,
+  options: SignInOptions = {},
+): Promise<string> {
   const origin = new URL(issuer).origin
   const cookies = new Map<string, string>()
   const user = options.user ?? 'alice'
@@ -45,7 +49,10 @@ export async function signIn(issuer: string, authorizationUrl: string, options: 
     if (response.status !== 200 || !action) {
       throw new Error(`signIn: unexpected ${response.status} answer from ${new URL(url).pathname}`)
     }
-    url = new URL(action.replace(/&#(\d+);/g, (_, c) => String.fromCharCode(Number(c))), url).href
+    url = new URL(
+      action.replace(/&#(\d+);/g, (_, c) => String.fromCharCode(Number(c))),
+      url,
+    ).href
     form = action.endsWith('/login')
       ? new URLSearchParams({ username: user, password: options.password ?? `${user}-password` })
       : new URLSearchParams({ decision: options.decision ?? 'approve' })

@@ -137,7 +137,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     routes: ROUTES,
     scopes: JIKO_SCOPES,
-    claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'], phone: ['phone_number'] },
+    claims: {
+      openid: ['sub'],
+      profile: ['name'],
+      email: ['email', 'email_verified'],
+      phone: ['phone_number'],
+    },
     findAccount: (_ctx, id) => {
       const user = users.find((u) => u.id === id)
       if (!user) return undefined
@@ -214,7 +219,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     stats.grants[type] = (stats.grants[type] ?? 0) + 1
   })
 
-  const jwks = { keys: [{ ...publicPart(signingKey), alg: 'RS256', use: 'sig', kid: signingKey.kid ?? 'emulator-rs256' }] }
+  const jwks = {
+    keys: [{ ...publicPart(signingKey), alg: 'RS256', use: 'sig', kid: signingKey.kid ?? 'emulator-rs256' }],
+  }
   const pockets = createPocketsApi({ issuer, audience: apiAudience, jwks, revokedBefore })
   const providerHandler = provider.callback()
 
@@ -251,10 +258,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     if (req.method === 'GET') {
       if (details.prompt.name === 'login') {
         if (headless) return finish(req, res, { login: { accountId: headless } })
-        return sendHtml(res, loginPage({ action: `/interaction/${uid}/login`, clientId, users: users.map((u) => u.id) }))
+        return sendHtml(
+          res,
+          loginPage({ action: `/interaction/${uid}/login`, clientId, users: users.map((u) => u.id) }),
+        )
       }
       if (headless) return grantEverythingAsked(uid, req, res)
-      const scopes = String(details.params.scope ?? '').split(' ').filter(Boolean)
+      const scopes = String(details.params.scope ?? '')
+        .split(' ')
+        .filter(Boolean)
       const user = details.session?.accountId ?? ''
       return sendHtml(res, consentPage({ action: `/interaction/${uid}/consent`, clientId, scopes, user }))
     }
@@ -297,7 +309,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         return true
       case 'invalidGrantOnRefresh':
         res.writeHead(400, { 'content-type': 'application/json' })
-        res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'grant request is invalid (injected)' }))
+        res.end(
+          JSON.stringify({
+            error: 'invalid_grant',
+            error_description: 'grant request is invalid (injected)',
+          }),
+        )
         return true
       case 'status': {
         const headers: Record<string, string> = { 'content-type': 'text/html' }
@@ -317,7 +334,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       return sendJson(res, 200, { ok: true })
     }
     if (path === '/__emulator/faults' && req.method === 'POST') {
-      const fault = JSON.parse(await readBody(req)) as TokenFault | { type: 'delay'; ms: number } | { type: 'skew'; seconds: number } | { type: 'revokeUser'; user: string }
+      const fault = JSON.parse(await readBody(req)) as
+        | TokenFault
+        | { type: 'delay'; ms: number }
+        | { type: 'skew'; seconds: number }
+        | { type: 'revokeUser'; user: string }
       if (fault.type === 'delay') faults.delay(fault.ms)
       else if (fault.type === 'skew') faults.skewClock(fault.seconds)
       else if (fault.type === 'revokeUser') handle.revokeUser(fault.user)
@@ -339,7 +360,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     run().catch((error: unknown) => {
       if (res.headersSent) return res.end()
       const status = error instanceof errors.OIDCProviderError ? error.statusCode : 500
-      sendHtml(res, `<h1>Error</h1><p>${status === 500 ? 'The emulator failed.' : 'This sign-in has expired; start again.'}</p>`, status)
+      sendHtml(
+        res,
+        `<h1>Error</h1><p>${status === 500 ? 'The emulator failed.' : 'This sign-in has expired; start again.'}</p>`,
+        status,
+      )
     })
   }
 

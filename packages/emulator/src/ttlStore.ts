@@ -72,7 +72,11 @@ export class TtlStore {
 
   #save(): void {
     if (!this.#file) return
-    const rows = [...this.#entries].map(([key, e]) => [key, e.value, Number.isFinite(e.expiresAt) ? e.expiresAt : null])
+    const rows = [...this.#entries].map(([key, e]) => [
+      key,
+      e.value,
+      Number.isFinite(e.expiresAt) ? e.expiresAt : null,
+    ])
     writeFileSync(`${this.#file}.tmp`, JSON.stringify(rows))
     renameSync(`${this.#file}.tmp`, this.#file)
   }

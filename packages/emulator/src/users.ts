@@ -10,7 +10,13 @@ export interface EmulatorUser {
 
 /** The seeded users: sign in as `alice` / `alice-password` (or bob, carol). */
 export const DEFAULT_USERS: EmulatorUser[] = [
-  { id: 'alice', password: 'alice-password', name: 'Alice Martin', email: 'alice@example.test', phone: '+33600000001' },
+  {
+    id: 'alice',
+    password: 'alice-password',
+    name: 'Alice Martin',
+    email: 'alice@example.test',
+    phone: '+33600000001',
+  },
   { id: 'bob', password: 'bob-password', name: 'Bob Chen', email: 'bob@example.test', phone: '+33600000002' },
   { id: 'carol', password: 'carol-password', name: 'Carol Diaz', email: 'carol@example.test' },
 ]

@@ -89,7 +89,11 @@ export const authMachine = setup({
       on: {
         LOGIN: {
           target: 'redirecting',
-          actions: assign({ returnTo: ({ event }) => event.returnTo, error: undefined, endReason: undefined }),
+          actions: assign({
+            returnTo: ({ event }) => event.returnTo,
+            error: undefined,
+            endReason: undefined,
+          }),
         },
         SESSION: {
           target: 'authenticated',

@@ -66,25 +66,44 @@ export function createDirectImplementations(options: DirectMachineOptions) {
 
   return {
     actors: {
-      startAuthorization: fromPromise<StartAuthorizationOutput, StartAuthorizationInput>(async ({ input }) => {
-        const pkce = await createPkcePair(crypto)
-        const state = createState(crypto)
-        const authorizationUrl = buildAuthorizationUrl(config, { state, codeChallenge: pkce.challenge }).href
-        const transaction = { state, codeVerifier: pkce.verifier, createdAt: clock.now(), ...optionalReturnTo(input) }
-        return { authorizationUrl, transaction }
-      }),
-      exchangeCode: fromPromise<AuthSession, ExchangeCodeInput>(
-        async ({ input, signal }) => {
-          if (!input.transaction) {
-            throw new JikoAuthError(ErrorCode.CallbackInvalid, 'There is no login in progress for this callback', {
-              hint: 'Start the login again',
-            })
+      startAuthorization: fromPromise<StartAuthorizationOutput, StartAuthorizationInput>(
+        async ({ input }) => {
+          const pkce = await createPkcePair(crypto)
+          const state = createState(crypto)
+          const authorizationUrl = buildAuthorizationUrl(config, {
+            state,
+            codeChallenge: pkce.challenge,
+          }).href
+          const transaction = {
+            state,
+            codeVerifier: pkce.verifier,
+            createdAt: clock.now(),
+            ...optionalReturnTo(input),
           }
-          const { code } = parseCallback(input.callbackUrl, { state: input.transaction.state, issuer: config.issuer })
-          const tokens = await client.exchangeCode({ code, codeVerifier: input.transaction.codeVerifier, signal })
-          return sessionFromTokens(tokens)
+          return { authorizationUrl, transaction }
         },
       ),
+      exchangeCode: fromPromise<AuthSession, ExchangeCodeInput>(async ({ input, signal }) => {
+        if (!input.transaction) {
+          throw new JikoAuthError(
+            ErrorCode.CallbackInvalid,
+            'There is no login in progress for this callback',
+            {
+              hint: 'Start the login again',
+            },
+          )
+        }
+        const { code } = parseCallback(input.callbackUrl, {
+          state: input.transaction.state,
+          issuer: config.issuer,
+        })
+        const tokens = await client.exchangeCode({
+          code,
+          codeVerifier: input.transaction.codeVerifier,
+          signal,
+        })
+        return sessionFromTokens(tokens)
+      }),
       refreshTokens: fromPromise<AuthSession, RefreshTokensInput>(async ({ input, signal }) => {
         if (!input.session.tokens) {
           throw new JikoAuthError(ErrorCode.SessionEnded, 'This session holds no tokens to refresh', {

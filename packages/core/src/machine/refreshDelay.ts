@@ -29,7 +29,11 @@ export function refreshDelayMs(
 }
 
 /** Whether the session's access token is still good for at least the leeway at `now`. */
-export function isSessionFresh(session: Pick<AuthSession, 'issuedAt' | 'expiresAt'>, leewayMs: number, now: number) {
+export function isSessionFresh(
+  session: Pick<AuthSession, 'issuedAt' | 'expiresAt'>,
+  leewayMs: number,
+  now: number,
+) {
   return refreshDelayMs(session, leewayMs, now) > 0
 }
 

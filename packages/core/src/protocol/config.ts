@@ -20,7 +20,10 @@ const secureUrl = (what: string, options: { noFragment?: boolean } = {}) =>
     try {
       url = new URL(value)
     } catch {
-      ctx.addIssue({ code: 'custom', message: `${what} must be an absolute URL such as https://auth.jiko.io` })
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} must be an absolute URL such as https://auth.jiko.io`,
+      })
       return
     }
     if (options.noFragment && url.hash) {
@@ -54,7 +57,9 @@ const configSchema = z
     clientId: z.string().min(1, 'clientId must be the client_id shown on Jiko’s Settings page'),
     redirectUri: secureUrl('redirectUri', { noFragment: true }),
     scopes: z
-      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'each scope is one token without spaces or quotes'))
+      .array(
+        z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'each scope is one token without spaces or quotes'),
+      )
       .min(1, 'scopes must list at least one scope, e.g. ["pockets.read"]'),
     privateKey: keySchema,
     signingAlgorithm: z
@@ -65,7 +70,10 @@ const configSchema = z
       .number()
       .int('assertionLifetimeSeconds must be a whole number of seconds')
       .positive('assertionLifetimeSeconds must be positive')
-      .max(MAX_ASSERTION_LIFETIME_SECONDS, 'assertionLifetimeSeconds must be at most 300 (Jiko rejects longer)')
+      .max(
+        MAX_ASSERTION_LIFETIME_SECONDS,
+        'assertionLifetimeSeconds must be at most 300 (Jiko rejects longer)',
+      )
       .default(60),
     clockToleranceSeconds: z.number().int().min(0).max(300).default(5),
   })
@@ -113,10 +121,14 @@ export function resolveConfig(input: JikoClientConfigInput): JikoClientConfig {
     const issue = result.error.issues[0]
     const field = issue?.path.join('.') || 'config'
     const message = issue?.message ?? 'invalid configuration'
-    throw new JikoAuthError(ErrorCode.ConfigInvalid, `Invalid Jiko client configuration: ${field}: ${message}`, {
-      field,
-      hint: message,
-    })
+    throw new JikoAuthError(
+      ErrorCode.ConfigInvalid,
+      `Invalid Jiko client configuration: ${field}: ${message}`,
+      {
+        field,
+        hint: message,
+      },
+    )
   }
   const config = result.data
   const issuer = config.issuer.replace(/\/+$/, '')
@@ -146,7 +158,10 @@ const RSA_PSS_OID = '06092a864886f70d01010a' // 1.2.840.113549.1.1.10 id-RSASSA-
 const ED25519_OID = '06032b6570' // 1.3.101.112
 
 /** Says why a key cannot sign with `alg`, or nothing when it can (or when that is only known at import). */
-export function keyAlgorithmMismatch(key: string | JsonWebKey | CryptoKey, alg: SigningAlgorithm): string | undefined {
+export function keyAlgorithmMismatch(
+  key: string | JsonWebKey | CryptoKey,
+  alg: SigningAlgorithm,
+): string | undefined {
   const wanted = alg === 'PS256' ? 'an RSA key (2048 bits or more)' : 'an Ed25519 key'
   let found: 'rsa' | 'ed25519' | 'other' | undefined
   if (typeof key === 'string') {
@@ -161,7 +176,12 @@ export function keyAlgorithmMismatch(key: string | JsonWebKey | CryptoKey, alg: 
     }
     const hex = pemToHex(key)
     if (hex === undefined) return 'privateKey is not valid PEM (the base64 body does not decode)'
-    found = hex.includes(RSA_OID) || hex.includes(RSA_PSS_OID) ? 'rsa' : hex.includes(ED25519_OID) ? 'ed25519' : 'other'
+    found =
+      hex.includes(RSA_OID) || hex.includes(RSA_PSS_OID)
+        ? 'rsa'
+        : hex.includes(ED25519_OID)
+          ? 'ed25519'
+          : 'other'
   } else if (isCryptoKey(key)) {
     if (key.type !== 'private') return 'privateKey must be a private CryptoKey'
     const name = key.algorithm.name

@@ -21,7 +21,10 @@ export interface TokenClient {
   /** Step 8: a refresh_token grant. A rotated refresh token replaces the old one in the result. */
   refresh(tokens: TokenSet, options?: { signal?: AbortSignal }): Promise<TokenSet>
   /** RFC 7009 revocation; resolves without a request when no revocation endpoint is configured. */
-  revoke(token: string, options?: { hint?: 'refresh_token' | 'access_token'; signal?: AbortSignal }): Promise<void>
+  revoke(
+    token: string,
+    options?: { hint?: 'refresh_token' | 'access_token'; signal?: AbortSignal },
+  ): Promise<void>
 }
 
 /**

@@ -46,9 +46,13 @@ export function parseCallback(
   }
   const iss = params.get('iss') ?? undefined
   if (iss !== undefined && iss !== expected.issuer && iss !== `${expected.issuer}/`) {
-    throw new JikoAuthError(ErrorCode.IssuerMismatch, 'The callback comes from another issuer (RFC 9207 iss)', {
-      hint: `Expected iss ${expected.issuer}; check the issuer setting`,
-    })
+    throw new JikoAuthError(
+      ErrorCode.IssuerMismatch,
+      'The callback comes from another issuer (RFC 9207 iss)',
+      {
+        hint: `Expected iss ${expected.issuer}; check the issuer setting`,
+      },
+    )
   }
   const error = params.get('error')
   if (error !== null) {

@@ -1,0 +1,37 @@
+// Sums vitest's JSON reports over every package and prints "N passed, N failed".
+// Exits 1 when a test failed, when no test ran at all, or when a package with tests wrote no report.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+let passed = 0
+let failed = 0
+const missing = []
+for (const root of ['packages', 'apps', 'bench']) {
+  if (!existsSync(root)) continue
+  for (const name of readdirSync(root)) {
+    const dir = join(root, name)
+    const pkgFile = join(dir, 'package.json')
+    if (!existsSync(pkgFile)) continue
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'))
+    if (!pkg.scripts?.test) continue
+    const report = join(dir, 'test-results.json')
+    if (!existsSync(report)) {
+      missing.push(pkg.name)
+      continue
+    }
+    const result = JSON.parse(readFileSync(report, 'utf8'))
+    passed += result.numPassedTests
+    failed += result.numFailedTests + (result.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(result)
+  }
+}
+
+function countSuitesWithFailedTests(result) {
+  // numFailedTestSuites also counts files whose tests failed; keep only files that failed to run at all.
+  return (result.testResults ?? []).filter(
+    (file) => file.status === 'failed' && (file.assertionResults ?? []).some((t) => t.status === 'failed'),
+  ).length
+}
+
+if (missing.length > 0) console.log(`no test report from: ${missing.join(', ')}`)
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed > 0 || passed === 0 || missing.length > 0 ? 1 : 0)

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import type { EmulatorOptions } from './startEmulator.js'
+import { startEmulator } from './startEmulator.js'
+import { DEFAULT_USERS } from './users.js'
+
+const USAGE = `Usage: jiko-emulator [options]
+
+  --port <n>              port to listen on (default 4000; 0 = any free port)
+  --host <addr>           interface (default 127.0.0.1)
+  --issuer <url>          issuer URL (default http://{host}:{port})
+  --client-id <id>        register a client (with --redirect-uri and --public-key)
+  --redirect-uri <url>    the client's redirect URI (repeatable)
+  --public-key <file>     the client's public key, PEM ("BEGIN PUBLIC KEY")
+  --algorithm <alg>       PS256 (default) or EdDSA
+  --headless <user>       approve every login as this user, without pages
+  --persist <file>        keep grants and tokens in this JSON file across restarts
+  --config <file>         a JSON file with { clients, users, headless, ... } (flags override it)
+  --help                  this text`
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '4000' },
+      host: { type: 'string' },
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      'public-key': { type: 'string' },
+      algorithm: { type: 'string' },
+      headless: { type: 'string' },
+      persist: { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  })
+  if (values.help) {
+    console.log(USAGE)
+    return
+  }
+  const fromFile: Partial<EmulatorOptions> = values.config
+    ? JSON.parse(readFileSync(values.config, 'utf8'))
+    : {}
+  const clients = [...(fromFile.clients ?? [])]
+  if (values['client-id']) {
+    if (!values['public-key'] || !values['redirect-uri']?.length) {
+      throw new Error('--client-id needs --redirect-uri and --public-key (see --help)')
+    }
+    const algorithm = values.algorithm ?? 'PS256'
+    if (algorithm !== 'PS256' && algorithm !== 'EdDSA') throw new Error('--algorithm must be PS256 or EdDSA')
+    clients.push({
+      clientId: values['client-id'],
+      redirectUris: values['redirect-uri'],
+      publicKey: readFileSync(values['public-key'], 'utf8'),
+      algorithm,
+    })
+  }
+  if (clients.length === 0)
+    throw new Error('register at least one client: --client-id … or --config (see --help)')
+  const options: EmulatorOptions = { ...fromFile, clients, port: Number(values.port) }
+  if (values.host) options.host = values.host
+  if (values.issuer) options.issuer = values.issuer
+  if (values.headless) options.headless = values.headless
+  if (values.persist) options.persistFile = values.persist
+  const emulator = await startEmulator(options)
+  const users = options.users ?? DEFAULT_USERS
+  console.log(`Jiko emulator listening
+  issuer     ${emulator.issuer}
+  discovery  ${emulator.issuer}/.well-known/openid-configuration
+  token      ${emulator.tokenEndpoint}
+  pockets    ${emulator.issuer}/api/pockets
+  clients    ${clients.map((c) => `${c.clientId} (${c.algorithm ?? 'PS256'})`).join(', ')}
+  users      ${users.map((u) => `${u.id} / ${u.password}`).join(', ')}${options.headless ? `\n  headless   approving as ${options.headless}` : ''}`)
+  const stop = () => {
+    emulator.stop().then(() => process.exit(0))
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`jiko-emulator: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+})

@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { exportSPKI } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { ps256 } from './handClient.js'
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+function run(args: string[]) {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (d) => {
+    out += d
+  })
+  child.stderr.on('data', (d) => {
+    out += d
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  return { child, output: () => out, exited }
+}
+
+describe('jiko-emulator CLI', () => {
+  it('starts from flags, prints the issuer and a summary, serves discovery, stops on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jiko-cli-'))
+    const pem = join(dir, 'client.pub.pem')
+    writeFileSync(pem, await exportSPKI(ps256.publicKey))
+    const { child, output, exited } = run([
+      '--port',
+      '0',
+      '--client-id',
+      'demo',
+      '--redirect-uri',
+      'http://localhost:3000/auth/callback',
+      '--public-key',
+      pem,
+    ])
+    await expect.poll(output, { timeout: 10_000 }).toMatch(/users/)
+    const issuer = /issuer\s+(\S+)/.exec(output())?.[1] as string
+    expect(output()).toMatch(/clients\s+demo \(PS256\)/)
+    expect(output()).toMatch(/alice \/ alice-password/)
+    const doc = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()
+    expect(doc.issuer).toBe(issuer)
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+  })
+
+  it('refuses to start without a client, saying how', async () => {
+    const { exited, output } = run(['--port', '0'])
+    expect(await exited).toBe(1)
+    expect(output()).toMatch(/register at least one client/)
+  })
+})
