@@ -108,7 +108,7 @@ describe.each(['PS256', 'EdDSA'] as const)('the direct actors against the emulat
     // Rotation: the first refresh token is spent.
     const client = createTokenClient(configs[alg])
     const replay = await client
-      .refresh({ ...(first?.tokens as never), refreshToken: refreshTokens[0] })
+      .refresh({ ...(first?.tokens as TokenSet), refreshToken: refreshTokens[0] as string })
       .catch((e) => e)
     expect(replay).toBeInstanceOf(OAuthResponseError)
     expect(replay.error).toBe('invalid_grant')
@@ -130,7 +130,7 @@ describe('session end against the emulator', () => {
     // Revocation runs in the background; wait until the emulator refuses the token.
     const client = createTokenClient(configs.PS256)
     await expect
-      .poll(async () => (await client.refresh(tokens as never).catch((e) => e)).error, { timeout: 5000 })
+      .poll(async () => (await client.refresh(tokens as TokenSet).catch((e) => e)).error, { timeout: 5000 })
       .toBe('invalid_grant')
     actor.stop()
   })

@@ -41,7 +41,9 @@ describe('jiko-emulator CLI', () => {
     const issuer = /issuer\s+(\S+)/.exec(output())?.[1] as string
     expect(output()).toMatch(/clients\s+demo \(PS256\)/)
     expect(output()).toMatch(/alice \/ alice-password/)
-    const doc = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()
+    const doc = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
+      issuer: string
+    }
     expect(doc.issuer).toBe(issuer)
     child.kill('SIGTERM')
     expect(await exited).toBe(0)

@@ -87,7 +87,9 @@ describe('fault injection', () => {
     expect((await next()).status).toBe(503)
     await fetch(`${emulator.issuer}/__emulator/faults`, { method: 'DELETE' })
     expect((await next()).status).toBe(200)
-    const stats = await (await fetch(`${emulator.issuer}/__emulator/stats`)).json()
+    const stats = (await (await fetch(`${emulator.issuer}/__emulator/stats`)).json()) as {
+      grants: Record<string, number>
+    }
     expect(stats.grants.refresh_token).toBeGreaterThan(0)
   })
 })

@@ -46,7 +46,10 @@ async function exchange(overrides: Record<string, string | undefined> = {}, asse
 
 describe('Jiko routes', () => {
   it('publishes discovery with Jiko’s endpoints and rules', async () => {
-    const doc = await (await fetch(`${emulator.issuer}/.well-known/openid-configuration`)).json()
+    const doc = (await (await fetch(`${emulator.issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      string[]
+    >
     expect(doc).toMatchObject({
       issuer: emulator.issuer,
       authorization_endpoint: `${emulator.issuer}/api/oauth2/authorize`,
@@ -56,10 +59,12 @@ describe('Jiko routes', () => {
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
     })
-    expect(doc.token_endpoint_auth_signing_alg_values_supported.sort()).toEqual(['EdDSA', 'PS256'])
-    const jwks = await (await fetch(`${emulator.issuer}/api/oauth2/jwks`)).json()
+    expect(doc.token_endpoint_auth_signing_alg_values_supported?.sort()).toEqual(['EdDSA', 'PS256'])
+    const jwks = (await (await fetch(`${emulator.issuer}/api/oauth2/jwks`)).json()) as {
+      keys: Record<string, string>[]
+    }
     expect(jwks.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256' })
-    expect(jwks.keys[0].d).toBeUndefined()
+    expect(jwks.keys[0]?.d).toBeUndefined()
   })
 
   it('redirects back to the client with 303 See Other', async () => {

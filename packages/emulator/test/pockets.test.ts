@@ -17,7 +17,7 @@ describe('the pockets API', () => {
   it('200 with the user’s deterministic pockets', async () => {
     const response = await get('/api/pockets', accessToken)
     expect(response.status).toBe(200)
-    expect((await response.json()).data).toEqual(pocketsOf('alice'))
+    expect(((await response.json()) as { data: unknown }).data).toEqual(pocketsOf('alice'))
     const one = await get(`/api/pockets/${pocketsOf('alice')[0]?.id}`, accessToken)
     expect(await one.json()).toEqual(pocketsOf('alice')[0])
     expect((await get('/api/pockets/nope', accessToken)).status).toBe(404)
