@@ -9,7 +9,6 @@ const redirectUri = 'http://localhost:3000/auth/callback'
 const { publicKey, privateKey } = await generateKeyPair('PS256', { extractable: true })
 const emulator = await startEmulator({
   clients: [{ clientId: 'example', redirectUris: [redirectUri], publicKey: await exportSPKI(publicKey) }],
-  headless: 'alice',
 })
 console.log(`emulator: ${emulator.issuer}`)
 
@@ -28,21 +27,8 @@ actor.start()
 actor.send({ type: 'LOGIN', returnTo: '/' })
 const { context } = await waitFor(actor, (s) => s.matches('awaitingCallback'))
 
-// A browser would follow these redirects; the emulator approves as alice without pages.
-let url = context.authorizationUrl
-const cookies = new Map()
-while (!url.startsWith(redirectUri)) {
-  const response = await fetch(url, {
-    redirect: 'manual',
-    headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
-  })
-  for (const line of response.headers.getSetCookie()) {
-    const [pair] = line.split(';')
-    const [name, ...value] = pair.split('=')
-    cookies.set(name, value.join('='))
-  }
-  url = new URL(response.headers.get('location'), url).href
-}
+// A browser would go through the emulator's login and consent pages; signIn() plays that part, as alice.
+const url = await emulator.signIn(context.authorizationUrl, { user: 'alice' })
 actor.send({ type: 'CALLBACK', url })
 let snapshot = await waitFor(actor, (s) => s.matches('authenticated') || s.matches('error'))
 if (snapshot.matches('error')) throw new Error(snapshot.context.error.message)

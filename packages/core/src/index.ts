@@ -26,6 +26,7 @@ export {
   type DirectMachineOptions,
   sessionFromTokens,
 } from './machine/createDirectMachine.js'
+export { redact } from './machine/redact.js'
 export {
   createRefreshDelay,
   DEFAULT_LEEWAY_MS,

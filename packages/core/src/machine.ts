@@ -9,6 +9,7 @@ export {
   toJikoAuthError,
 } from './errors.js'
 export { type AuthMachine, authMachine, isSessionEndedError } from './machine/authMachine.js'
+export { redact } from './machine/redact.js'
 export {
   createRefreshDelay,
   DEFAULT_LEEWAY_MS,

@@ -1,4 +1,15 @@
-import { type Actor, createActor, fromPromise, SimulatedClock, type Snapshot } from 'xstate'
+import {
+  type Actor,
+  createActor,
+  fromPromise,
+  type InspectionEvent,
+  type Observer,
+  SimulatedClock,
+  type Snapshot,
+} from 'xstate'
+
+type InspectionObserver = Observer<InspectionEvent>
+
 import {
   type AuthMachineInput,
   type AuthSession,
@@ -21,7 +32,9 @@ interface Pending<T> {
 }
 
 /** Fake actors the test settles by hand, a simulated clock, and the sequence of state values seen. */
-export function machineHarness(options: { input?: AuthMachineInput; snapshot?: Snapshot<unknown> } = {}) {
+export function machineHarness(
+  options: { input?: AuthMachineInput; snapshot?: Snapshot<unknown>; inspect?: InspectionObserver } = {},
+) {
   const clock = new SimulatedClock()
   clock.set(T0)
   const pending: Record<string, Pending<unknown>[]> = {
@@ -51,6 +64,7 @@ export function machineHarness(options: { input?: AuthMachineInput; snapshot?: S
     clock,
     input: options.input ?? {},
     ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
   })
   const states: string[] = []
   actor.subscribe((snapshot) => {

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { exportSPKI } from 'jose'
+import { exportJWK, exportSPKI } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { ps256 } from './handClient.js'
+import { eddsa, ps256 } from './handClient.js'
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 
@@ -46,6 +46,32 @@ describe('jiko-emulator CLI', () => {
     }
     expect(doc.issuer).toBe(issuer)
     child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+  })
+
+  it('starts from a config file with a JWK-registered EdDSA client', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jiko-cli-'))
+    const config = join(dir, 'emulator.json')
+    const jwk = await exportJWK(eddsa.publicKey)
+    writeFileSync(
+      config,
+      JSON.stringify({
+        clients: [
+          {
+            clientId: 'from-file',
+            redirectUris: ['http://localhost:3000/cb'],
+            publicKey: jwk,
+            algorithm: 'EdDSA',
+          },
+        ],
+        headless: 'bob',
+      }),
+    )
+    const { child, output, exited } = run(['--port', '0', '--config', config])
+    await expect.poll(output, { timeout: 10_000 }).toMatch(/headless/)
+    expect(output()).toMatch(/clients\s+from-file \(EdDSA\)/)
+    expect(output()).toMatch(/approving as bob/)
+    child.kill('SIGINT')
     expect(await exited).toBe(0)
   })
 

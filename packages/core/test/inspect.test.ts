@@ -1,0 +1,69 @@
+import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect'
+import { describe, expect, it } from 'vitest'
+import { createActor } from 'xstate'
+import { type AuthMachineContext, authMachine, redact } from '../src/index.js'
+import { machineHarness, session, started, T0 } from './machineHarness.js'
+
+function capture(options: { redacted: boolean }) {
+  const events: StatelyInspectionEvent[] = []
+  const inspector = createInspector(
+    { send: (e) => events.push(e) },
+    options.redacted ? { serialize: redact } : {},
+  )
+  return { events, inspect: inspector.inspect }
+}
+
+describe('inspection', () => {
+  it('streams the live machine to @statelyai/inspect through createActor({ inspect })', async () => {
+    const { events, inspect } = capture({ redacted: false })
+    const actor = createActor(authMachine, { input: {}, inspect }).start()
+    actor.send({ type: 'SESSION', session: session(Date.now()) })
+    const values = () =>
+      events.flatMap((e) =>
+        e.type === '@xstate.snapshot' && e.sessionId === actor.sessionId
+          ? [(e.snapshot as unknown as { value: string }).value]
+          : [],
+      )
+    await expect.poll(values).toEqual(['idle', 'authenticated'])
+    expect(events.find((e) => e.type === '@xstate.actor')).toMatchObject({ name: 'jikoAuth' })
+    actor.stop()
+  })
+
+  it('with serialize: redact, no secret reaches the inspector over a whole flow', async () => {
+    const { events, inspect } = capture({ redacted: true })
+    const h = machineHarness({ inspect })
+    h.actor.send({ type: 'LOGIN' })
+    await h.settle('startAuthorization', { output: started })
+    h.actor.send({ type: 'CALLBACK', url: 'https://app.example/cb?code=CODE-SECRET&state=st' })
+    await h.settle('exchangeCode', { output: session(T0, 900, 'rt-SECRET') })
+    h.actor.send({ type: 'REFRESH' })
+    await h.settle('refreshTokens', { output: session(T0 + 1, 900, 'rt-SECRET-2') })
+    const done = () =>
+      events.some((e) => e.type === '@xstate.event' && e.event.type === 'xstate.done.actor.refreshTokens')
+    await expect.poll(done).toBe(true)
+    const seen = JSON.stringify(events)
+    for (const secret of ['rt-SECRET', `at-${T0}`, 'CODE-SECRET', '"verifier"', '"st"']) {
+      expect(seen).not.toContain(secret)
+    }
+    expect(seen).toContain('[redacted]')
+    h.actor.stop()
+  })
+
+  it('redact hides the verifier, the state and the callback of a login in flight, without mutating', () => {
+    const context: AuthMachineContext = {
+      leewayMs: 60_000,
+      returnTo: '/',
+      authorizationUrl: 'https://auth.jiko.test/api/oauth2/authorize?state=st&code_challenge=ch&client_id=c',
+      transaction: started.transaction,
+      callbackUrl: 'https://app.example/cb?code=CODE&state=st',
+      session: undefined,
+      error: undefined,
+      endReason: undefined,
+    }
+    const text = JSON.stringify(redact(context))
+    for (const secret of ['verifier', 'CODE', 'state=st', 'code_challenge=ch'])
+      expect(text).not.toContain(secret)
+    expect(text).toContain('client_id=c')
+    expect(context.transaction?.codeVerifier).toBe('verifier')
+  })
+})
