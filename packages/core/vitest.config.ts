@@ -1,10 +1,1 @@
-import { defineConfig } from 'vitest/config'
-
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    reporters: ['default', 'json'],
-    outputFile: { json: 'test-results.json' },
-    testTimeout: 20_000,
-  },
-})
+export { default } from '../../vitest.shared.ts'

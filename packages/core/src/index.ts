@@ -1,16 +1,9 @@
+// Everything the browser entry has (the machine, its types, the errors), plus the protocol functions.
+
 export type { AuthStore, MaybePromise } from './authStore.js'
 export { type Clock, systemClock } from './clock.js'
 export { type CryptoAdapter, type SigningKey, webCryptoAdapter } from './cryptoAdapter.js'
-export {
-  ErrorCode,
-  fromSerializedError,
-  JikoAuthError,
-  type JikoAuthErrorOptions,
-  type OAuthErrorBody,
-  OAuthResponseError,
-  type SerializedAuthError,
-  toJikoAuthError,
-} from './errors.js'
+export type { JikoAuthErrorOptions, OAuthErrorBody } from './errors.js'
 export {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
@@ -19,22 +12,13 @@ export {
   type HttpResult,
   postForm,
 } from './http.js'
-export { type AuthMachine, authMachine, isSessionEndedError } from './machine/authMachine.js'
 export {
   createDirectImplementations,
   createDirectMachine,
   type DirectMachineOptions,
   sessionFromTokens,
 } from './machine/createDirectMachine.js'
-export { redact } from './machine/redact.js'
-export {
-  createRefreshDelay,
-  DEFAULT_LEEWAY_MS,
-  effectiveLeewayMs,
-  isSessionFresh,
-  refreshDelayMs,
-} from './machine/refreshDelay.js'
-export type * from './machine/types.js'
+export * from './machine.js'
 export { type AuthorizationUrlParams, buildAuthorizationUrl } from './protocol/buildAuthorizationUrl.js'
 export {
   type JikoClientConfig,
