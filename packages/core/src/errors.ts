@@ -20,8 +20,8 @@ export const ErrorCode = {
   CallbackInvalid: 'JIKO_CALLBACK_INVALID',
   /** The authorization server answered the authorization request with `error=…` (e.g. access_denied). */
   AuthorizationError: 'JIKO_AUTHORIZATION_ERROR',
-  /** The session cannot go on (no refresh token, or the refresh token was refused): sign in again. */
-  SessionEnded: 'JIKO_SESSION_ENDED',
+  /** The session is over (its refresh token was refused, or there is none): sign in again. */
+  SessionExpired: 'JIKO_SESSION_EXPIRED',
   /** The token or revocation endpoint answered with an OAuth error body (e.g. invalid_grant). */
   OAuthError: 'JIKO_OAUTH_ERROR',
   /** The response is not the JSON the protocol requires (HTML, truncated, wrong types, wrong token_type). */
@@ -38,6 +38,14 @@ export const ErrorCode = {
   Aborted: 'JIKO_ABORTED',
   /** The connection failed (refused, reset, DNS). */
   NetworkError: 'JIKO_NETWORK_ERROR',
+  /** The login transaction for this callback has expired or was already used. */
+  TransactionExpired: 'JIKO_TRANSACTION_EXPIRED',
+  /** The request carries no valid session. */
+  Unauthenticated: 'JIKO_UNAUTHENTICATED',
+  /** A state-changing request came from another origin (CSRF defence). */
+  ForbiddenOrigin: 'JIKO_FORBIDDEN_ORIGIN',
+  /** The session store failed or did not answer in time; nothing was changed. */
+  StorageError: 'JIKO_STORAGE_ERROR',
   /** A machine actor was used without an implementation; supply one with `machine.provide()`. */
   NotImplemented: 'JIKO_NOT_IMPLEMENTED',
   /** A failure that is not one of ours; see `cause`. */

@@ -8,7 +8,7 @@ export {
   type SerializedAuthError,
   toJikoAuthError,
 } from './errors.js'
-export { type AuthMachine, authMachine, isSessionEndedError } from './machine/authMachine.js'
+export { type AuthMachine, authMachine, isSessionExpiredError } from './machine/authMachine.js'
 export { redact } from './machine/redact.js'
 export {
   createRefreshDelay,

@@ -87,7 +87,7 @@ describe('authMachine', () => {
     const { value, context } = h.actor.getSnapshot()
     expect(value).toBe('idle')
     expect(context.session).toBeUndefined()
-    expect(context.endReason).toBe('session_ended')
+    expect(context.endReason).toBe('session_expired')
     expect(context.error).toMatchObject({ code: ErrorCode.OAuthError, error: 'invalid_grant' })
   })
 

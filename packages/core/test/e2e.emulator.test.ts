@@ -140,7 +140,7 @@ describe('session end against the emulator', () => {
     emulator.faults.invalidGrantOnNextRefresh()
     actor.send({ type: 'REFRESH' })
     const snapshot = await waitFor(actor, (s) => s.matches('idle'))
-    expect(snapshot.context).toMatchObject({ endReason: 'session_ended', session: undefined })
+    expect(snapshot.context).toMatchObject({ endReason: 'session_expired', session: undefined })
     emulator.faults.reset()
     actor.stop()
   })

@@ -9,7 +9,9 @@ const src = join(dirname(fileURLToPath(import.meta.url)), '../src')
 function reach(entry: string, seen = new Map<string, string[]>()): Map<string, string[]> {
   if (seen.has(entry)) return seen
   const text = readFileSync(entry, 'utf8')
-  const specifiers = [...text.matchAll(/^(?:import|export)(?! type)[^'"]*from '([^']+)'/gm)].map((m) => m[1] as string)
+  const specifiers = [...text.matchAll(/^(?:import|export)(?! type)[^'"]*from '([^']+)'/gm)].map(
+    (m) => m[1] as string,
+  )
   seen.set(entry, specifiers)
   for (const specifier of specifiers) {
     if (specifier.startsWith('.')) reach(resolve(dirname(entry), specifier.replace(/\.js$/, '.ts')), seen)

@@ -117,7 +117,7 @@ describe('refresh', () => {
   it('ends the session when there is no refresh token, without a request', async () => {
     const fake = scriptedFetch()
     const { refreshToken: _, ...withoutRefresh } = previous
-    expect((await failure(client(fake).refresh(withoutRefresh))).code).toBe(ErrorCode.SessionEnded)
+    expect((await failure(client(fake).refresh(withoutRefresh))).code).toBe(ErrorCode.SessionExpired)
   })
 })
 

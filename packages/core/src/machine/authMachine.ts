@@ -20,10 +20,10 @@ function notProvided(name: string): never {
 }
 
 /** True when the failure means the session cannot go on: invalid_grant, or no refresh token. */
-export function isSessionEndedError(error: unknown): boolean {
+export function isSessionExpiredError(error: unknown): boolean {
   return (
     (error instanceof OAuthResponseError && error.error === 'invalid_grant') ||
-    (error instanceof JikoAuthError && error.code === ErrorCode.SessionEnded)
+    (error instanceof JikoAuthError && error.code === ErrorCode.SessionExpired)
   )
 }
 
@@ -59,7 +59,7 @@ export const authMachine = setup({
   },
   guards: {
     hasSession: ({ context }) => context.session !== undefined,
-    isSessionEnded: (_, params: { error: unknown }) => isSessionEndedError(params.error),
+    isSessionExpired: (_, params: { error: unknown }) => isSessionExpiredError(params.error),
   },
   actions: {
     assignError: assign({ error: (_, params: { error: unknown }) => toJikoAuthError(params.error).toJSON() }),
@@ -164,12 +164,12 @@ export const authMachine = setup({
         },
         onError: [
           {
-            guard: { type: 'isSessionEnded', params: ({ event }) => event },
+            guard: { type: 'isSessionExpired', params: ({ event }) => event },
             target: 'idle',
             actions: [
               { type: 'assignError', params: ({ event }) => event },
               'clearSession',
-              assign({ endReason: 'session_ended' }),
+              assign({ endReason: 'session_expired' }),
             ],
           },
           { target: 'error', actions: { type: 'assignError', params: ({ event }) => event } },

@@ -106,7 +106,7 @@ export function createDirectImplementations(options: DirectMachineOptions) {
       }),
       refreshTokens: fromPromise<AuthSession, RefreshTokensInput>(async ({ input, signal }) => {
         if (!input.session.tokens) {
-          throw new JikoAuthError(ErrorCode.SessionEnded, 'This session holds no tokens to refresh', {
+          throw new JikoAuthError(ErrorCode.SessionExpired, 'This session holds no tokens to refresh', {
             hint: 'Sign in again',
           })
         }

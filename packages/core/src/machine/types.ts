@@ -62,7 +62,7 @@ export interface AuthMachineContext {
   session: AuthSession | undefined
   error: SerializedAuthError | undefined
   /** Why the machine went back to `idle`, when it was not a plain start. */
-  endReason: 'logout' | 'session_ended' | undefined
+  endReason: 'logout' | 'session_expired' | undefined
 }
 
 export type AuthMachineEvent =

@@ -69,7 +69,7 @@ export function createTokenClient(config: JikoClientConfig, options: TokenClient
 
     async refresh(tokens, { signal } = {}) {
       if (!tokens.refreshToken) {
-        throw new JikoAuthError(ErrorCode.SessionEnded, 'This session has no refresh token', {
+        throw new JikoAuthError(ErrorCode.SessionExpired, 'This session has no refresh token', {
           hint: 'Sign in again; ask for a refresh token if your client is allowed one',
         })
       }

@@ -1,0 +1,303 @@
+import {
+  type AuthSession,
+  createTokenClient,
+  ErrorCode,
+  JikoAuthError,
+  toJikoAuthError,
+} from '@jiko-auth/core'
+import {
+  type CookieJar,
+  clearCookie,
+  readCookies,
+  readSigned,
+  sessionCookieName,
+  setSigned,
+  transactionCookieName,
+} from './cookies.js'
+import { createFlowRunner } from './createFlowRunner.js'
+import { createSessionManager } from './createSessionManager.js'
+import { type JikoAuthOptions, resolveOptions } from './options.js'
+import { errorPage, json, jsonError, NO_SESSION, redirect, type SessionInfo } from './responses.js'
+import { safeReturnTo } from './safeReturnTo.js'
+import { deriveKey } from './sealRecord.js'
+import { newSessionId, type SessionRecord, SessionStore, TRANSACTION_TTL_SECONDS } from './sessionStore.js'
+
+export interface JikoAuth {
+  /** Where the routes are served, e.g. `/auth`. */
+  readonly basePath: string
+  /** Serves `{basePath}/login`, `/callback` (GET and POST), `/session`, `/refresh`, `/logout`; 404 elsewhere. */
+  handler(request: Request): Promise<Response>
+  /**
+   * The user's access token, valid for at least the leeway: refreshed first when due, once across every caller and
+   * process. Throws `JIKO_UNAUTHENTICATED` without a session and `JIKO_SESSION_EXPIRED` when it has ended.
+   */
+  getAccessToken(request: Request): Promise<string>
+  /** What the browser may know of the session (never a token); `authenticated: false` without one. */
+  getSession(request: Request): Promise<SessionInfo>
+}
+
+/**
+ * The server side of Jiko sign-in (backend for frontend): the browser holds only a signed, HttpOnly session-id
+ * cookie; tokens stay in the encrypted server-side session.
+ *
+ * @example
+ * ```ts
+ * const auth = createJikoAuth({
+ *   issuer: 'https://auth.jiko.io', clientId: 'my-app', redirectUri: 'https://app.example/auth/callback',
+ *   scopes: ['pockets.read'], privateKey: process.env.JIKO_PRIVATE_KEY_PEM!,
+ *   storage: memoryStorage(), secret: process.env.JIKO_AUTH_SECRET!,
+ * })
+ * app.all('/auth/*', (c) => auth.handler(c.req.raw))          // Hono
+ * const token = await auth.getAccessToken(request)             // then call Jiko's APIs
+ * ```
+ */
+export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
+  const options = resolveOptions(input)
+  const { basePath, logger } = options
+  const jar: CookieJar = {
+    secure: options.secureCookies,
+    signingKey: deriveKey(options.secret, 'cookie-signing'),
+  }
+  const sessions = new SessionStore(options.storage, deriveKey(options.secret, 'session-encryption'))
+  const flows = createFlowRunner(options)
+  const manager = createSessionManager(options, sessions, flows)
+  const tokens = createTokenClient(options.client, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.crypto ? { crypto: options.crypto } : {}),
+    ...(options.http ? { http: options.http } : {}),
+  })
+  const sessionCookie = sessionCookieName(jar)
+  const loginPath = `${basePath}/login`
+
+  const sessionIdOf = (request: Request) => readSigned(jar, readCookies(request), sessionCookie)
+
+  function infoOf(record: SessionRecord | undefined): SessionInfo {
+    const session = record?.flow.context.session as AuthSession | undefined
+    if (!session) return NO_SESSION
+    return {
+      state: 'authenticated',
+      authenticated: true,
+      scopes: session.scope ? session.scope.split(' ') : [],
+      expiresAt: session.expiresAt,
+      ...(session.subject ? { subject: session.subject } : {}),
+    }
+  }
+
+  /** CSRF defence for state-changing requests: a browser's Origin (or Sec-Fetch-Site) must be this app's. */
+  function assertSameOrigin(request: Request) {
+    const origin = request.headers.get('origin')
+    const site = request.headers.get('sec-fetch-site')
+    const foreign = origin !== null ? origin !== options.appOrigin : site !== null && site !== 'same-origin'
+    if (foreign) {
+      throw new JikoAuthError(ErrorCode.ForbiddenOrigin, 'This request came from another site', {
+        hint: 'State-changing auth requests are accepted from this application’s own pages only',
+      })
+    }
+  }
+
+  async function login(request: Request): Promise<Response> {
+    const returnTo = safeReturnTo(new URL(request.url).searchParams.get('returnTo'), options.appOrigin)
+    const { authorizationUrl, state, flow } = await flows.startLogin(returnTo)
+    await sessions.saveTransaction(state, { v: 1, flow })
+    logger.debug?.('jiko-auth: login started')
+    return redirect(authorizationUrl, [
+      setSigned(jar, transactionCookieName(jar, state), state, TRANSACTION_TTL_SECONDS),
+    ])
+  }
+
+  /** Finishes a login from the callback's parameters; the new session id is rotated in whatever the browser had. */
+  async function completeCallback(request: Request, params: URLSearchParams) {
+    const states = params.getAll('state')
+    const state = states.length === 1 ? (states[0] as string) : undefined
+    const cleared = state ? [clearCookie(jar, transactionCookieName(jar, state))] : []
+    try {
+      if (!state) {
+        throw new JikoAuthError(ErrorCode.CallbackInvalid, 'The callback has no single state parameter', {
+          hint: 'Start the login again',
+        })
+      }
+      const bound = readSigned(jar, readCookies(request), transactionCookieName(jar, state))
+      if (bound !== state) {
+        throw new JikoAuthError(
+          ErrorCode.StateMismatch,
+          'This callback does not belong to a login started in this browser',
+          {
+            hint: 'Start the login again from this browser',
+          },
+        )
+      }
+      const transaction = await sessions.takeTransaction(state)
+      if (!transaction) {
+        throw new JikoAuthError(
+          ErrorCode.TransactionExpired,
+          'This login has expired or was already completed',
+          {
+            hint: 'Start the login again',
+          },
+        )
+      }
+      const flow = await flows.completeLogin(transaction.flow, `?${params}`)
+      const previous = sessionIdOf(request)
+      if (previous) await sessions.deleteSession(sessions.sessionKey(previous))
+      const sessionId = newSessionId()
+      const record = await manager.create(sessions.sessionKey(sessionId), flow)
+      logger.info?.('jiko-auth: login completed', { subject: infoOf(record).subject })
+      const cookies = [...cleared, setSigned(jar, sessionCookie, sessionId, options.absoluteTimeoutSeconds)]
+      return { record, returnTo: transaction.flow.context.returnTo ?? '/', cookies }
+    } catch (error) {
+      const failure = toJikoAuthError(error)
+      logger.warn?.('jiko-auth: callback refused', { code: failure.code })
+      throw Object.assign(failure, { cookies: cleared })
+    }
+  }
+
+  async function callbackPage(request: Request): Promise<Response> {
+    try {
+      const { returnTo, cookies } = await completeCallback(request, new URL(request.url).searchParams)
+      return redirect(returnTo, cookies)
+    } catch (error) {
+      return errorPage(toJikoAuthError(error), loginPath, cookiesOf(error))
+    }
+  }
+
+  async function callbackJson(request: Request): Promise<Response> {
+    try {
+      assertSameOrigin(request)
+      const body = await readJson(request)
+      const { record, returnTo, cookies } = await completeCallback(request, body)
+      return json({ session: infoOf(record), returnTo }, 200, cookies)
+    } catch (error) {
+      return jsonError(toJikoAuthError(error), cookiesOf(error))
+    }
+  }
+
+  async function refresh(request: Request): Promise<Response> {
+    assertSameOrigin(request)
+    const id = sessionIdOf(request)
+    if (!id) throw unauthenticated()
+    try {
+      const record = await manager.fresh(sessions.sessionKey(id), { force: true })
+      if (!record) throw unauthenticated()
+      return json(infoOf(record))
+    } catch (error) {
+      const failure = toJikoAuthError(error)
+      const cookies = failure.code === ErrorCode.SessionExpired ? [clearCookie(jar, sessionCookie)] : []
+      return jsonError(failure, cookies)
+    }
+  }
+
+  async function logout(request: Request): Promise<Response> {
+    assertSameOrigin(request)
+    const id = sessionIdOf(request)
+    if (id) {
+      const key = sessions.sessionKey(id)
+      const record = await manager.load(key)
+      await sessions.deleteSession(key)
+      const refreshToken = (record?.flow.context.session as AuthSession | undefined)?.tokens?.refreshToken
+      if (refreshToken) {
+        await tokens.revoke(refreshToken, { hint: 'refresh_token' }).catch((error: unknown) => {
+          logger.warn?.('jiko-auth: revocation failed; the session is deleted anyway', {
+            code: toJikoAuthError(error).code,
+          })
+        })
+      }
+      logger.info?.('jiko-auth: logged out')
+    }
+    const cookies = [clearCookie(jar, sessionCookie)]
+    const navigation = request.headers.get('sec-fetch-mode') === 'navigate'
+    return navigation ? redirect(options.afterLogoutPath, cookies) : json(NO_SESSION, 200, cookies)
+  }
+
+  async function route(request: Request): Promise<Response> {
+    const { pathname } = new URL(request.url)
+    const action = pathname.startsWith(`${basePath}/`) ? pathname.slice(basePath.length + 1) : undefined
+    const method = request.method.toUpperCase()
+    switch (`${method} ${action}`) {
+      case 'GET login':
+        return login(request)
+      case 'GET callback':
+        return callbackPage(request)
+      case 'POST callback':
+        return callbackJson(request)
+      case 'GET session':
+        return json(await getSession(request))
+      case 'POST refresh':
+        return refresh(request)
+      case 'POST logout':
+        return logout(request)
+    }
+    const known = ['login', 'callback', 'session', 'refresh', 'logout'].includes(action ?? '')
+    return known
+      ? json({ error: { code: 'JIKO_METHOD_NOT_ALLOWED', message: `${method} is not allowed here` } }, 405)
+      : json({ error: { code: 'JIKO_NOT_FOUND', message: 'No such auth route' } }, 404)
+  }
+
+  async function getSession(request: Request): Promise<SessionInfo> {
+    const id = sessionIdOf(request)
+    return id ? infoOf(await manager.load(sessions.sessionKey(id))) : NO_SESSION
+  }
+
+  return {
+    basePath,
+
+    async handler(request) {
+      try {
+        return await route(request)
+      } catch (error) {
+        const failure = toJikoAuthError(error)
+        logger.error?.('jiko-auth: request failed', { code: failure.code })
+        return jsonError(failure)
+      }
+    },
+
+    async getAccessToken(request) {
+      const id = sessionIdOf(request)
+      if (!id) throw unauthenticated()
+      const record = await manager.fresh(sessions.sessionKey(id))
+      const token = (record?.flow.context.session as AuthSession | undefined)?.tokens?.accessToken
+      if (!token) throw unauthenticated()
+      return token
+    },
+
+    getSession,
+  }
+}
+
+function unauthenticated() {
+  return new JikoAuthError(ErrorCode.Unauthenticated, 'There is no signed-in session', {
+    hint: `Sign in first`,
+  })
+}
+
+function cookiesOf(error: unknown): string[] {
+  return (error as { cookies?: string[] }).cookies ?? []
+}
+
+/** The SPA callback body: a JSON object of string parameters (code, state, iss, error, …). */
+async function readJson(request: Request): Promise<URLSearchParams> {
+  let body: unknown
+  try {
+    body = JSON.parse(await request.text())
+  } catch {
+    body = undefined
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new JikoAuthError(ErrorCode.CallbackInvalid, 'The callback body must be a JSON object', {
+      hint: 'POST the callback parameters as JSON: { "code": "…", "state": "…" }',
+    })
+  }
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(body)) {
+    if (typeof value !== 'string') {
+      throw new JikoAuthError(
+        ErrorCode.CallbackInvalid,
+        `The callback parameter "${name}" must be a string`,
+        {
+          hint: 'POST the callback parameters as JSON strings',
+        },
+      )
+    }
+    params.append(name, value)
+  }
+  return params
+}

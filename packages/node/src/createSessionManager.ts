@@ -1,0 +1,163 @@
+import { type AuthSession, ErrorCode, isSessionFresh, JikoAuthError, systemClock } from '@jiko-auth/core'
+import type { FlowRunner } from './createFlowRunner.js'
+import type { ResolvedOptions } from './options.js'
+import type { PersistedFlow, SessionRecord, SessionStore } from './sessionStore.js'
+
+const sessionOf = (record: SessionRecord) => record.flow.context.session as AuthSession | undefined
+const accessTokenOf = (record: SessionRecord | undefined) =>
+  record ? sessionOf(record)?.tokens?.accessToken : undefined
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Sessions: create, read, refresh (single-flight), end. Of N concurrent callers that find one session due for
+ * refresh, exactly one calls the token endpoint: in this process they share one promise; across processes they
+ * take the store's lock, and those that lose wait for the winner's persisted result instead of replaying the old
+ * refresh token.
+ */
+export function createSessionManager(options: ResolvedOptions, sessions: SessionStore, flows: FlowRunner) {
+  const clock = options.clock ?? systemClock
+  const leewayMs = options.leewaySeconds * 1000
+  const inFlight = new Map<string, Promise<SessionRecord>>()
+
+  const isFresh = (record: SessionRecord) => {
+    const session = sessionOf(record)
+    return session !== undefined && isSessionFresh(session, leewayMs, clock.now())
+  }
+
+  function ttlOf(record: SessionRecord) {
+    const remaining = (record.absoluteExpiresAt - clock.now()) / 1000
+    return Math.min(options.idleTimeoutSeconds, remaining)
+  }
+
+  async function save(sessionKey: string, record: SessionRecord) {
+    const ttl = ttlOf(record)
+    if (ttl <= 0) {
+      await sessions.deleteSession(sessionKey)
+      throw expired()
+    }
+    await sessions.saveSession(sessionKey, record, ttl)
+  }
+
+  async function load(sessionKey: string): Promise<SessionRecord | undefined> {
+    const record = await sessions.loadSession(sessionKey)
+    if (!record) return undefined
+    if (record.absoluteExpiresAt <= clock.now()) {
+      await sessions.deleteSession(sessionKey)
+      return undefined
+    }
+    return record
+  }
+
+  /** Refreshes under the store's lock; a caller that does not get the lock waits for the holder's result. */
+  async function refreshAcrossProcesses(sessionKey: string, seen: SessionRecord, force: boolean) {
+    const lockKey = sessions.lockKey(sessionKey)
+    const giveUpAt = Date.now() + options.refreshLockMs * 2
+    let pause = 10
+    for (;;) {
+      const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
+      if (owner !== undefined) {
+        try {
+          const current = await load(sessionKey)
+          if (!current) throw expired()
+          const refreshedByOther = accessTokenOf(current) !== accessTokenOf(seen)
+          if ((refreshedByOther || !force) && isFresh(current)) return current
+          const flow = await refreshFlow(sessionKey, current.flow)
+          const next: SessionRecord = { ...current, flow, touchedAt: clock.now() }
+          // Persisted before anyone is given the new tokens: the old refresh token is spent from here on.
+          await save(sessionKey, next)
+          options.logger.info?.('jiko-auth: session refreshed')
+          return next
+        } finally {
+          await sessions.releaseLock(lockKey, owner)
+        }
+      }
+      await sleep(pause)
+      pause = Math.min(pause * 2, 100)
+      const current = await load(sessionKey)
+      if (!current) throw expired()
+      if (accessTokenOf(current) !== accessTokenOf(seen) && isFresh(current)) return current
+      if (Date.now() > giveUpAt) {
+        throw new JikoAuthError(ErrorCode.StorageError, 'Timed out waiting for another process to refresh', {
+          hint: 'Check the refresh lock of the storage backend; the session is unchanged',
+        })
+      }
+    }
+  }
+
+  async function refreshFlow(sessionKey: string, flow: PersistedFlow): Promise<PersistedFlow> {
+    try {
+      return await flows.refresh(flow)
+    } catch (error) {
+      if (error instanceof JikoAuthError && error.code === ErrorCode.SessionExpired) {
+        await sessions.deleteSession(sessionKey)
+        options.logger.info?.('jiko-auth: session expired', { code: error.code })
+      } else {
+        options.logger.warn?.('jiko-auth: refresh failed; session kept', {
+          code: error instanceof JikoAuthError ? error.code : 'unknown',
+        })
+      }
+      throw error
+    }
+  }
+
+  function expired() {
+    return new JikoAuthError(ErrorCode.SessionExpired, 'The session has expired', { hint: 'Sign in again' })
+  }
+
+  return {
+    load,
+
+    /** Stores a new signed-in flow under a fresh session id. */
+    async create(sessionKey: string, flow: PersistedFlow): Promise<SessionRecord> {
+      const now = clock.now()
+      const record: SessionRecord = {
+        v: 1,
+        flow,
+        createdAt: now,
+        absoluteExpiresAt: now + options.absoluteTimeoutSeconds * 1000,
+        touchedAt: now,
+      }
+      await save(sessionKey, record)
+      return record
+    },
+
+    /**
+     * The session with an access token valid for at least the leeway, refreshing it first when due (or always,
+     * with `force`). Undefined when there is no session.
+     */
+    async fresh(sessionKey: string, { force = false } = {}): Promise<SessionRecord | undefined> {
+      const record = await load(sessionKey)
+      if (!record) return undefined
+      if (!force && isFresh(record)) {
+        await touch(sessionKey, record)
+        return record
+      }
+      let shared = inFlight.get(sessionKey)
+      if (!shared) {
+        shared = refreshAcrossProcesses(sessionKey, record, force).finally(() => inFlight.delete(sessionKey))
+        inFlight.set(sessionKey, shared)
+      }
+      return shared
+    },
+  }
+
+  /**
+   * Slides the idle timeout, at most once per quarter of it, under the refresh lock so that it can never write
+   * back an older record over a refreshed one. Skipped when the lock is busy.
+   */
+  async function touch(sessionKey: string, record: SessionRecord) {
+    if (clock.now() - record.touchedAt < (options.idleTimeoutSeconds * 1000) / 4) return
+    const lockKey = sessions.lockKey(sessionKey)
+    const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
+    if (owner === undefined) return
+    try {
+      const current = await load(sessionKey)
+      if (current) await save(sessionKey, { ...current, touchedAt: clock.now() })
+    } finally {
+      await sessions.releaseLock(lockKey, owner)
+    }
+  }
+}
+
+export type SessionManager = ReturnType<typeof createSessionManager>

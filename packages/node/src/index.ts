@@ -1,0 +1,10 @@
+export { createJikoAuth, type JikoAuth } from './createJikoAuth.js'
+export type { JikoAuthLogger, JikoAuthOptions } from './options.js'
+export type { SessionInfo } from './responses.js'
+export {
+  expressMiddleware,
+  type NodeAdapterOptions,
+  toNodeHandler,
+  toRequest,
+  writeResponse,
+} from './toNodeHandler.js'

@@ -1,0 +1,162 @@
+import {
+  type AuthStore,
+  type Clock,
+  type CryptoAdapter,
+  ErrorCode,
+  type HttpOptions,
+  JikoAuthError,
+  type JikoClientConfig,
+  type JikoClientConfigInput,
+  resolveConfig,
+} from '@jiko-auth/core'
+import { z } from 'zod'
+
+/** Where the library reports what it does. Messages and fields never carry a token, code, verifier or cookie. */
+export interface JikoAuthLogger {
+  debug?(message: string, fields?: Record<string, unknown>): void
+  info?(message: string, fields?: Record<string, unknown>): void
+  warn?(message: string, fields?: Record<string, unknown>): void
+  error?(message: string, fields?: Record<string, unknown>): void
+}
+
+export interface JikoAuthOptions extends JikoClientConfigInput {
+  /** Where sessions and login transactions live: memoryStorage(), sqliteStorage({ path }), redisStorage({ url }). */
+  storage: AuthStore
+  /** At least 32 bytes: signs the cookies and encrypts the sessions at rest. Keep it out of the code. */
+  secret: string
+  /** Where the handler serves its routes (default `/auth`). */
+  basePath?: string
+  /** Refresh this many seconds before the access token expires (default 60; at most half its lifetime). */
+  leewaySeconds?: number
+  session?: {
+    /** A session unused this long ends (default 24 h). */
+    idleTimeoutSeconds?: number
+    /** A session ends this long after login, used or not (default 7 days). */
+    absoluteTimeoutSeconds?: number
+  }
+  /** Where to go after logout when the request is a page navigation (default `/`). */
+  afterLogoutPath?: string
+  /** How long one process may hold a session's refresh lock, in milliseconds (default 15 000). */
+  refreshLockMs?: number
+  logger?: JikoAuthLogger
+  clock?: Clock
+  crypto?: CryptoAdapter
+  http?: Omit<HttpOptions, 'signal'>
+}
+
+const relativePath = z
+  .string()
+  .regex(/^\/(?![/\\])/, 'must be a path on this site starting with a single "/", e.g. "/"')
+
+const optionsSchema = z.object({
+  storage: z.custom<AuthStore>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      ['get', 'set', 'delete', 'acquireLock', 'releaseLock'].every(
+        (method) => typeof (value as Record<string, unknown>)[method] === 'function',
+      ),
+    { message: 'storage must be an AuthStore, e.g. memoryStorage() from @jiko-auth/storage-memory' },
+  ),
+  secret: z
+    .string({ message: 'secret is required: at least 32 random bytes, e.g. `openssl rand -base64 48`' })
+    .refine((value) => new TextEncoder().encode(value).length >= 32, {
+      message: 'secret must be at least 32 bytes; generate one with `openssl rand -base64 48`',
+    }),
+  basePath: z
+    .string()
+    .regex(/^\/[\w\-./]*[^/]$/, 'basePath must start with "/" and not end with "/", e.g. "/auth"')
+    .default('/auth'),
+  leewaySeconds: z.number().int().min(0).max(3600).default(60),
+  session: z
+    .object({
+      idleTimeoutSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(24 * 3600),
+      absoluteTimeoutSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(7 * 24 * 3600),
+    })
+    .default({ idleTimeoutSeconds: 24 * 3600, absoluteTimeoutSeconds: 7 * 24 * 3600 }),
+  afterLogoutPath: relativePath.default('/'),
+  refreshLockMs: z.number().int().min(1000).max(120_000).default(15_000),
+})
+
+export interface ResolvedOptions {
+  client: JikoClientConfig
+  storage: AuthStore
+  secret: string
+  basePath: string
+  leewaySeconds: number
+  idleTimeoutSeconds: number
+  absoluteTimeoutSeconds: number
+  afterLogoutPath: string
+  refreshLockMs: number
+  /** The app's origin (from redirectUri): where returnTo must point and where POSTs must come from. */
+  appOrigin: string
+  /** Cookies are Secure with the __Host- prefix, except on http://localhost. */
+  secureCookies: boolean
+  logger: JikoAuthLogger
+  clock: Clock | undefined
+  crypto: CryptoAdapter | undefined
+  http: Omit<HttpOptions, 'signal'> | undefined
+}
+
+/** Validates `createJikoAuth` options: one `JIKO_CONFIG_INVALID` error naming the field and the fix. */
+export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
+  const {
+    storage,
+    secret,
+    basePath,
+    leewaySeconds,
+    session,
+    afterLogoutPath,
+    refreshLockMs,
+    logger,
+    clock,
+    crypto,
+    http,
+    ...clientInput
+  } = options
+  const client = resolveConfig(clientInput)
+  const result = optionsSchema.safeParse({
+    storage,
+    secret,
+    basePath,
+    leewaySeconds,
+    session,
+    afterLogoutPath,
+    refreshLockMs,
+  })
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const field = issue?.path.join('.') || 'options'
+    const message = issue?.message ?? 'invalid option'
+    throw new JikoAuthError(ErrorCode.ConfigInvalid, `Invalid createJikoAuth options: ${field}: ${message}`, {
+      field,
+      hint: message,
+    })
+  }
+  const redirect = new URL(client.redirectUri)
+  return {
+    client,
+    storage: result.data.storage,
+    secret: result.data.secret,
+    basePath: result.data.basePath,
+    leewaySeconds: result.data.leewaySeconds,
+    idleTimeoutSeconds: result.data.session.idleTimeoutSeconds,
+    absoluteTimeoutSeconds: result.data.session.absoluteTimeoutSeconds,
+    afterLogoutPath: result.data.afterLogoutPath,
+    refreshLockMs: result.data.refreshLockMs,
+    appOrigin: redirect.origin,
+    secureCookies: redirect.protocol === 'https:',
+    logger: logger ?? {},
+    clock,
+    crypto,
+    http,
+  }
+}

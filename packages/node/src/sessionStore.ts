@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { type AuthMachineContext, type AuthStore, ErrorCode, JikoAuthError } from '@jiko-auth/core'
+import type { Snapshot } from 'xstate'
+import { openRecord, sealRecord } from './sealRecord.js'
+
+/** The machine's persisted snapshot, as stored. */
+export type PersistedFlow = Snapshot<unknown> & { value: string; context: AuthMachineContext }
+
+/** A signed-in session at rest (encrypted). */
+export interface SessionRecord {
+  v: 1
+  flow: PersistedFlow
+  createdAt: number
+  absoluteExpiresAt: number
+  touchedAt: number
+}
+
+/** A login in flight at rest (encrypted): the snapshot holds state, verifier and returnTo. */
+export interface TransactionRecord {
+  v: 1
+  flow: PersistedFlow
+}
+
+export const TRANSACTION_TTL_SECONDS = 600
+
+const hash = (value: string) => createHash('sha256').update(value).digest('base64url')
+
+/** A new session id: 256 random bits. */
+export const newSessionId = () => randomBytes(32).toString('base64url')
+
+/**
+ * Sessions and login transactions over an AuthStore. Keys are hashes (the store never sees a cookie value or a
+ * state), values are sealed. Store failures become `JIKO_STORAGE_ERROR`.
+ */
+export class SessionStore {
+  constructor(
+    private readonly store: AuthStore,
+    private readonly key: Uint8Array,
+  ) {}
+
+  sessionKey(sessionId: string) {
+    return `jiko:session:${hash(sessionId)}`
+  }
+
+  lockKey(sessionKey: string) {
+    return `${sessionKey}:refresh`
+  }
+
+  acquireLock(lockKey: string, ttlMs: number): Promise<string | undefined> {
+    return this.#call(() => this.store.acquireLock(lockKey, ttlMs))
+  }
+
+  releaseLock(lockKey: string, owner: string): Promise<boolean> {
+    return this.#call(() => this.store.releaseLock(lockKey, owner))
+  }
+
+  async loadSession(sessionKey: string): Promise<SessionRecord | undefined> {
+    const sealed = await this.#call(() => this.store.get(sessionKey))
+    return sealed === undefined ? undefined : openRecord<SessionRecord>(this.key, sessionKey, sealed)
+  }
+
+  async saveSession(sessionKey: string, record: SessionRecord, ttlSeconds: number): Promise<void> {
+    const sealed = await sealRecord(this.key, sessionKey, record)
+    await this.#call(() => this.store.set(sessionKey, sealed, Math.max(1, Math.ceil(ttlSeconds))))
+  }
+
+  async deleteSession(sessionKey: string): Promise<void> {
+    await this.#call(() => this.store.delete(sessionKey))
+  }
+
+  async saveTransaction(state: string, record: TransactionRecord): Promise<void> {
+    const key = `jiko:tx:${hash(state)}`
+    await this.#call(async () =>
+      this.store.set(key, await sealRecord(this.key, key, record), TRANSACTION_TTL_SECONDS),
+    )
+  }
+
+  /**
+   * Takes a login transaction exactly once, across processes: the first caller claims it with the store's lock
+   * (never released, it expires with the transaction), reads it and deletes it; any other caller gets undefined.
+   */
+  async takeTransaction(state: string): Promise<TransactionRecord | undefined> {
+    const key = `jiko:tx:${hash(state)}`
+    const claimed = await this.#call(() =>
+      this.store.acquireLock(`${key}:claim`, TRANSACTION_TTL_SECONDS * 1000),
+    )
+    if (claimed === undefined) return undefined
+    const sealed = await this.#call(() => this.store.get(key))
+    if (sealed === undefined) return undefined
+    await this.#call(() => this.store.delete(key))
+    return openRecord<TransactionRecord>(this.key, key, sealed)
+  }
+
+  async #call<T>(operation: () => T | Promise<T>): Promise<T> {
+    try {
+      return await operation()
+    } catch (cause) {
+      if (cause instanceof JikoAuthError) throw cause
+      throw new JikoAuthError(ErrorCode.StorageError, 'The session store failed', {
+        hint: 'Check that the storage backend is reachable; nothing was changed',
+        cause,
+      })
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { ErrorCode, JikoAuthError } from '@jiko-auth/core'
+import { memoryStorage } from '@jiko-auth/storage-memory'
+import { exportPKCS8, generateKeyPair } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { createJikoAuth, type JikoAuthOptions } from '../src/index.js'
+import { SECRET } from './harness.js'
+
+const { privateKey } = await generateKeyPair('PS256', { extractable: true })
+const valid: JikoAuthOptions = {
+  issuer: 'https://auth.jiko.test',
+  clientId: 'app',
+  redirectUri: 'https://app.example/auth/callback',
+  scopes: ['pockets.read'],
+  privateKey: await exportPKCS8(privateKey),
+  storage: memoryStorage(),
+  secret: SECRET,
+}
+
+function refused(overrides: Partial<Record<keyof JikoAuthOptions, unknown>>): JikoAuthError {
+  try {
+    createJikoAuth({ ...valid, ...overrides } as JikoAuthOptions)
+  } catch (error) {
+    expect(error).toBeInstanceOf(JikoAuthError)
+    expect((error as JikoAuthError).code).toBe(ErrorCode.ConfigInvalid)
+    return error as JikoAuthError
+  }
+  throw new Error('expected the options to be refused')
+}
+
+describe('createJikoAuth options', () => {
+  it('accepts a valid configuration', () => {
+    expect(createJikoAuth(valid).basePath).toBe('/auth')
+  })
+
+  it.each([
+    [{ secret: 'short' }, 'secret', /at least 32 bytes/],
+    [{ secret: undefined }, 'secret', /required/],
+    [{ storage: {} }, 'storage', /AuthStore/],
+    [{ basePath: 'auth/' }, 'basePath', /start with "\/"/],
+    [{ afterLogoutPath: 'https://evil.example' }, 'afterLogoutPath', /path on this site/],
+    [{ issuer: 'http://auth.jiko.io' }, 'issuer', /https/],
+    [{ redirectUri: '/auth/callback' }, 'redirectUri', /absolute URL/],
+    [{ signingAlgorithm: 'EdDSA' }, 'privateKey', /Ed25519/],
+  ])('refuses %o naming the field', (overrides, field, message) => {
+    const error = refused(overrides)
+    expect(error.field).toBe(field)
+    expect(error.message).toMatch(message)
+  })
+
+  it('never echoes the secret', () => {
+    const error = refused({ secret: 'not-long-enough-secret' })
+    expect(JSON.stringify(error.toJSON()) + error.message).not.toContain('not-long-enough-secret')
+  })
+})
