@@ -66,6 +66,8 @@ export interface TestApp {
   secrets: Set<string>
   /** The refresh tokens the emulator issued, in order. */
   refreshTokens: string[]
+  /** The client part of the app's configuration (issuer, client id, key, …), for other processes of the app. */
+  client: Omit<JikoAuthOptions, 'storage' | 'secret'>
   /** A token client with the app's own configuration, to check from outside what the emulator accepts. */
   tokenClient: TokenClient
   storage: ReturnType<typeof memoryStorage>
@@ -146,6 +148,7 @@ export async function startApp(
     logs,
     secrets,
     refreshTokens,
+    client,
     tokenClient: createTokenClient(resolveConfig(client)),
     storage,
     async stop() {

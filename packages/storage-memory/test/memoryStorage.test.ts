@@ -1,3 +1,4 @@
+import { describeAuthStoreContract } from '@jiko-auth/storage-contract'
 import { describe, expect, it } from 'vitest'
 import { memoryStorage } from '../src/index.js'
 
@@ -52,3 +53,17 @@ describe('memoryStorage', () => {
     store.close?.()
   })
 })
+
+describeAuthStoreContract(
+  'memoryStorage',
+  async () => {
+    let now = Date.now()
+    return {
+      store: memoryStorage({ now: () => now }),
+      advance: (ms) => {
+        now += ms
+      },
+    }
+  },
+  { survivesRestart: false },
+)

@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { createServer } from 'node:net'
+
+export interface RedisServer {
+  url: string
+  /** Stops the server (SIGKILL when `crash`); `start()` brings it back on the same port. */
+  stop(options?: { crash?: boolean }): Promise<void>
+  start(): Promise<void>
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void
+  resume(): void
+}
+
+const HOW_TO_GET_ONE =
+  'No Redis for the tests: install redis-server (apt-get install -y redis-server) or set REDIS_URL to a running server.'
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * A private redis-server on a free loopback port, or the one REDIS_URL names. Fails — never skips — when neither
+ * is there, saying how to get one.
+ */
+export async function startRedisServer(): Promise<RedisServer> {
+  if (process.env.REDIS_URL) {
+    const unsupported = () => {
+      throw new Error('stopping or pausing Redis needs the private redis-server (unset REDIS_URL)')
+    }
+    return {
+      url: process.env.REDIS_URL,
+      stop: async () => unsupported(),
+      start: async () => unsupported(),
+      pause: unsupported,
+      resume: unsupported,
+    }
+  }
+  if (spawnSync('redis-server', ['--version']).error) throw new Error(HOW_TO_GET_ONE)
+  const port = await freePort()
+  let child: ChildProcess | undefined
+  const start = async () => {
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    await new Promise<void>((resolve, reject) => {
+      let output = ''
+      child?.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk
+        if (output.includes('Ready to accept connections')) resolve()
+      })
+      child?.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output.slice(-500)}`)))
+    })
+  }
+  await start()
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
+    async stop({ crash = false } = {}) {
+      const running = child
+      if (!running || running.exitCode !== null) return
+      await new Promise<void>((resolve) => {
+        running.once('exit', () => resolve())
+        running.kill(crash ? 'SIGKILL' : 'SIGTERM')
+      })
+    },
+  }
+}

@@ -1,0 +1,1 @@
+export { type RedisStorageOptions, redisStorage } from './redisStorage.js'

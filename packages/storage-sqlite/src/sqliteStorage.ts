@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto'
+import { type AuthStore, ErrorCode, JikoAuthError } from '@jiko-auth/core'
+import Database from 'better-sqlite3'
+
+export interface SqliteStorageOptions {
+  /** The database file; created when missing. Every process of the app on this host may share it. */
+  path: string
+  /** How often expired rows are swept, in milliseconds (default 60 000). The timer never keeps Node alive. */
+  sweepIntervalMs?: number
+  /** Milliseconds since the epoch (default `Date.now`); tests pass a simulated clock. */
+  now?: () => number
+}
+
+// Lock rows live in the same table, under a prefix no caller key can have (it starts with a NUL).
+const LOCK_PREFIX = '\u0000lock:'
+
+/**
+ * An `AuthStore` in a SQLite file (better-sqlite3, WAL): the embedded default. It survives restarts and is shared
+ * by every process on the host that opens the same file; the refresh lock is a row taken inside an immediate
+ * transaction, so it holds across those processes.
+ *
+ * @example
+ * ```ts
+ * import { sqliteStorage } from '@jiko-auth/storage-sqlite'
+ * const auth = createJikoAuth({ ...options, storage: sqliteStorage({ path: '.data/sessions.db' }) })
+ * ```
+ */
+export function sqliteStorage(options: SqliteStorageOptions): AuthStore {
+  const now = options.now ?? Date.now
+  const db = open(options.path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.pragma('busy_timeout = 5000')
+  db.exec(`CREATE TABLE IF NOT EXISTS jiko_auth_store (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID`)
+
+  const select = db.prepare<[string, number], { value: string }>(
+    'SELECT value FROM jiko_auth_store WHERE key = ? AND expires_at > ?',
+  )
+  const upsert = db.prepare<[string, string, number]>(
+    `INSERT INTO jiko_auth_store (key, value, expires_at) VALUES (?, ?, ?)
+     ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+  )
+  const remove = db.prepare<[string]>('DELETE FROM jiko_auth_store WHERE key = ?')
+  const removeLiveOwned = db.prepare<[string, string, number]>(
+    'DELETE FROM jiko_auth_store WHERE key = ? AND value = ? AND expires_at > ?',
+  )
+  const sweepExpired = db.prepare<[number]>('DELETE FROM jiko_auth_store WHERE expires_at <= ?')
+
+  const takeLock = db.transaction((key: string, owner: string, ttlMs: number): boolean => {
+    const at = now()
+    if (select.get(key, at)) return false
+    upsert.run(key, owner, at + ttlMs)
+    return true
+  })
+
+  const sweep = setInterval(() => guard(() => sweepExpired.run(now())), options.sweepIntervalMs ?? 60_000)
+  sweep.unref()
+
+  return {
+    get(key) {
+      return guard(() => select.get(key, now())?.value)
+    },
+    set(key, value, ttlSeconds) {
+      if (!(ttlSeconds > 0)) throw new RangeError('ttlSeconds must be positive')
+      guard(() => upsert.run(key, value, now() + Math.round(ttlSeconds * 1000)))
+    },
+    delete(key) {
+      guard(() => remove.run(key))
+    },
+    acquireLock(key, ttlMs) {
+      const owner = randomUUID()
+      return guard(() => takeLock.immediate(LOCK_PREFIX + key, owner, ttlMs)) ? owner : undefined
+    },
+    releaseLock(key, owner) {
+      return guard(() => removeLiveOwned.run(LOCK_PREFIX + key, owner, now()).changes === 1)
+    },
+    close() {
+      clearInterval(sweep)
+      if (db.open) db.close()
+    },
+  }
+
+  function guard<T>(operation: () => T): T {
+    try {
+      return operation()
+    } catch (cause) {
+      throw new JikoAuthError(ErrorCode.StorageError, 'The SQLite session store failed', {
+        hint: `Check that ${options.path} is writable and not locked by another program`,
+        cause,
+      })
+    }
+  }
+}
+
+function open(path: string): Database.Database {
+  try {
+    return new Database(path)
+  } catch (cause) {
+    throw new JikoAuthError(ErrorCode.StorageError, `Cannot open the SQLite database ${path}`, {
+      hint: 'Check that its folder exists and is writable',
+      cause,
+    })
+  }
+}

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ErrorCode } from '@jiko-auth/core'
+import { describeAuthStoreContract } from '@jiko-auth/storage-contract'
+import { describe, expect, it } from 'vitest'
+import { sqliteStorage } from '../src/index.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'jiko-sqlite-'))
+
+describeAuthStoreContract(
+  'sqliteStorage (a real SQLite file)',
+  async () => {
+    let now = Date.now()
+    const path = join(dir, 'contract.db')
+    const clock = () => now
+    return {
+      store: sqliteStorage({ path, now: clock }),
+      advance: (ms) => {
+        now += ms
+      },
+      reopen: async () => sqliteStorage({ path, now: clock }),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    }
+  },
+  { survivesRestart: true },
+)
+
+describe('sqliteStorage', () => {
+  it('shares locks and data between two handles on one file (as two processes would)', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'jiko-sqlite-')), 'shared.db')
+    const a = sqliteStorage({ path })
+    const b = sqliteStorage({ path })
+    a.set('k', 'from a', 60)
+    expect(b.get('k')).toBe('from a')
+    const owner = a.acquireLock('l', 5000)
+    expect(owner).toBeDefined()
+    expect(b.acquireLock('l', 5000)).toBeUndefined()
+    expect(b.releaseLock('l', 'not-owner')).toBe(false)
+    expect(a.releaseLock('l', owner as string)).toBe(true)
+    expect(b.acquireLock('l', 5000)).toBeDefined()
+    a.close?.()
+    b.close?.()
+  })
+
+  it('answers a typed error when the file cannot be opened', () => {
+    expect(() => sqliteStorage({ path: join(dir, 'no/such/folder/x.db') })).toThrow(
+      expect.objectContaining({ code: ErrorCode.StorageError }),
+    )
+  })
+
+  it('keeps lock rows apart from caller keys', () => {
+    const store = sqliteStorage({ path: join(mkdtempSync(join(tmpdir(), 'jiko-sqlite-')), 'ns.db') })
+    store.set('l', 'data', 60)
+    expect(store.acquireLock('l', 5000)).toBeDefined()
+    expect(store.get('l')).toBe('data')
+    store.close?.()
+  })
+})
