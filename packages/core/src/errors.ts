@@ -92,14 +92,11 @@ export class JikoAuthError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds
   }
 
-  /** A plain, serialisable copy (for machine context, logs and JSON responses). */
+  /** A plain, serialisable copy (for machine context, logs and JSON responses): every field that is set. */
   toJSON(): SerializedAuthError {
-    const out: SerializedAuthError = { name: this.name, code: this.code, message: this.message }
-    if (this.hint !== undefined) out.hint = this.hint
-    if (this.field !== undefined) out.field = this.field
-    if (this.status !== undefined) out.status = this.status
-    if (this.retryAfterSeconds !== undefined) out.retryAfterSeconds = this.retryAfterSeconds
-    return out
+    const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message }
+    for (const [key, value] of Object.entries(this)) if (value !== undefined) out[key] = value
+    return out as unknown as SerializedAuthError
   }
 }
 
@@ -137,14 +134,6 @@ export class OAuthResponseError extends JikoAuthError {
     this.error_description = body.error_description
     this.error_uri = body.error_uri
   }
-
-  override toJSON(): SerializedAuthError {
-    const out = super.toJSON()
-    out.error = this.error
-    if (this.error_description !== undefined) out.error_description = this.error_description
-    if (this.error_uri !== undefined) out.error_uri = this.error_uri
-    return out
-  }
 }
 
 /** A JikoAuthError as plain data: what the machine keeps in its context and what a server may send. */
@@ -162,9 +151,9 @@ export interface SerializedAuthError {
 }
 
 /**
- * The one converter: whatever was thrown, get a JikoAuthError back. Ours pass through; aborts and timeouts
- * become `JIKO_ABORTED`/`JIKO_TIMEOUT`; network failures `JIKO_NETWORK_ERROR`; anything else `JIKO_UNKNOWN` with
- * the original as `cause` (its message is not copied, as it might hold a secret).
+ * The one converter: whatever was thrown, get a JikoAuthError back. Ours pass through; anything else becomes
+ * `JIKO_UNKNOWN` with the original as `cause` (its message is not copied, as it might hold a secret). Transport
+ * failures are classified where they happen (timeouts, aborts, network errors: see `postForm`).
  *
  * @example
  * ```ts
@@ -173,27 +162,7 @@ export interface SerializedAuthError {
  */
 export function toJikoAuthError(error: unknown): JikoAuthError {
   if (error instanceof JikoAuthError) return error
-  const name = error instanceof Error || isDomException(error) ? (error as { name: string }).name : undefined
-  if (name === 'TimeoutError') {
-    return new JikoAuthError(ErrorCode.Timeout, 'The authorization server did not answer in time', {
-      hint: 'Check that the server is reachable, or raise the HTTP timeout',
-      cause: error,
-    })
-  }
-  if (name === 'AbortError') {
-    return new JikoAuthError(ErrorCode.Aborted, 'The request was aborted', { cause: error })
-  }
-  if (error instanceof TypeError && /fetch failed|network|socket|ECONN|terminated/i.test(error.message)) {
-    return new JikoAuthError(ErrorCode.NetworkError, 'Could not reach the authorization server', {
-      hint: 'Check the issuer URL and that the server is up',
-      cause: error,
-    })
-  }
   return new JikoAuthError(ErrorCode.Unknown, 'An unexpected error occurred', { cause: error })
-}
-
-function isDomException(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && 'name' in value && 'message' in value
 }
 
 /** Rebuilds an error instance from its serialised form (e.g. a machine snapshot restored from storage). */

@@ -1,5 +1,28 @@
 import { ErrorCode, JikoAuthError, toJikoAuthError } from './errors.js'
 
+/** Classifies a transport failure: timeout, abort, network error; anything else goes to the one converter. */
+export function toTransportError(error: unknown): JikoAuthError {
+  const name =
+    typeof error === 'object' && error !== null && 'name' in error
+      ? (error as { name: unknown }).name
+      : undefined
+  if (name === 'TimeoutError') {
+    return new JikoAuthError(ErrorCode.Timeout, 'The authorization server did not answer in time', {
+      hint: 'Check that the server is reachable, or raise the HTTP timeout',
+      cause: error,
+    })
+  }
+  if (name === 'AbortError')
+    return new JikoAuthError(ErrorCode.Aborted, 'The request was aborted', { cause: error })
+  if (error instanceof TypeError && /fetch failed|network|socket|ECONN|terminated/i.test(error.message)) {
+    return new JikoAuthError(ErrorCode.NetworkError, 'Could not reach the authorization server', {
+      hint: 'Check the issuer URL and that the server is up',
+      cause: error,
+    })
+  }
+  return toJikoAuthError(error)
+}
+
 /**
  * The HTTP transport, injected: fetch-shaped. It must honour `init.signal`.
  *
@@ -57,9 +80,9 @@ export async function postForm(
   } catch (error) {
     if (error instanceof JikoAuthError) throw error
     // An aborted signal tells us which of the two fired, whatever the transport threw.
-    if (options.signal?.aborted) throw toJikoAuthError(options.signal.reason ?? error)
-    if (timeout.aborted) throw toJikoAuthError(timeout.reason)
-    throw toJikoAuthError(error)
+    if (options.signal?.aborted) throw toTransportError(options.signal.reason ?? error)
+    if (timeout.aborted) throw toTransportError(timeout.reason)
+    throw toTransportError(error)
   }
 }
 

@@ -11,6 +11,7 @@ export {
   type HttpOptions,
   type HttpResult,
   postForm,
+  toTransportError,
 } from './http.js'
 export {
   createDirectImplementations,

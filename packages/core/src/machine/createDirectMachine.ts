@@ -113,7 +113,7 @@ export function createDirectImplementations(options: DirectMachineOptions) {
         return sessionFromTokens(await client.refresh(input.session.tokens, { signal }))
       }),
       endSession: fromPromise<void, EndSessionInput>(async ({ input, signal }) => {
-        const token = input.session.tokens?.refreshToken
+        const token = input.session?.tokens?.refreshToken
         if (token) await client.revoke(token, { hint: 'refresh_token', signal })
       }),
     },

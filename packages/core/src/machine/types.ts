@@ -48,7 +48,8 @@ export interface RefreshTokensInput {
 }
 
 export interface EndSessionInput {
-  session: AuthSession
+  /** The session to revoke; undefined when there was none (logging out of an error without a session). */
+  session: AuthSession | undefined
 }
 
 export interface AuthMachineContext {
