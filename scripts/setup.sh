@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Sets up jiko-auth on a fresh Debian machine with Node.js 20 and npm: the system packages the tests use, pnpm at
+# Sets up jiko-auth on a fresh Debian machine with Node.js 20 and npm: the system packages the tests use
+# (redis-server, and chromium for the demo's browser test), pnpm at
 # the pinned version, and the dependencies (better-sqlite3 compiles from source against Node's headers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} from Debian's packages"
   sudo_cmd=()

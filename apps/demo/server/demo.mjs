@@ -1,0 +1,168 @@
+// The demo: the Jiko emulator, and an app server that uses @jiko-auth/node with SQLite sessions and serves the page.
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { extname, join, normalize, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ErrorCode, JikoAuthError, toJikoAuthError } from '@jiko-auth/core'
+import { DEFAULT_USERS, startEmulator } from '@jiko-auth/emulator'
+import { createJikoAuth, toNodeHandler, toRequest } from '@jiko-auth/node'
+import { sqliteStorage } from '@jiko-auth/storage-sqlite'
+import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
+
+const appDir = resolve(fileURLToPath(new URL('..', import.meta.url)))
+
+/** Every setting, from the environment, with its default. */
+export function settingsFromEnv(env = process.env) {
+  return {
+    port: Number(env.DEMO_PORT ?? 3000),
+    emulatorPort: Number(env.DEMO_EMULATOR_PORT ?? 4000),
+    dataDir: resolve(env.DEMO_DATA_DIR ?? join(appDir, '.data')),
+    accessTokenTtlSeconds: Number(env.DEMO_ACCESS_TOKEN_TTL ?? 120),
+    secret: env.JIKO_AUTH_SECRET,
+    withEmulator: env.DEMO_EMULATOR !== 'off',
+  }
+}
+
+/** A file in the data folder, created on first start by `make`. */
+async function kept(dir, name, make) {
+  const file = join(dir, name)
+  if (!existsSync(file)) writeFileSync(file, await make(), { mode: 0o600 })
+  return readFileSync(file, 'utf8')
+}
+
+/** The demo client's key pair (PS256), generated on first start and kept. */
+async function clientKeys(dir) {
+  let pair
+  const generate = async () => {
+    pair ??= await generateKeyPair('PS256', { extractable: true })
+    return pair
+  }
+  const privateKey = await kept(dir, 'client.key.pem', async () => exportPKCS8((await generate()).privateKey))
+  const publicKey = await kept(dir, 'client.pub.pem', async () => exportSPKI((await generate()).publicKey))
+  return { privateKey, publicKey }
+}
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+}
+
+function serveStatic(res, path) {
+  const root = join(appDir, 'dist')
+  const file = normalize(join(root, path === '/' ? 'index.html' : path))
+  const target = file.startsWith(root) && existsSync(file) && extname(file) ? file : join(root, 'index.html')
+  if (!existsSync(target)) {
+    res
+      .writeHead(500, { 'content-type': 'text/plain' })
+      .end('The page is not built: run `pnpm demo` from the repository root.')
+    return
+  }
+  res.writeHead(200, { 'content-type': TYPES[extname(target)] ?? 'application/octet-stream' })
+  res.end(readFileSync(target))
+}
+
+function sendJson(res, status, body) {
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+    .end(JSON.stringify(body))
+}
+
+/**
+ * Starts the emulator (unless DEMO_EMULATOR=off) and the demo server. Resolves to what it started and `stop()`.
+ */
+export async function startDemo(settings = settingsFromEnv()) {
+  mkdirSync(settings.dataDir, { recursive: true })
+  const origin = `http://localhost:${settings.port}`
+  const issuer = `http://127.0.0.1:${settings.emulatorPort}`
+  const keys = await clientKeys(settings.dataDir)
+  const secret =
+    settings.secret ?? (await kept(settings.dataDir, 'secret', () => randomBytes(48).toString('base64url')))
+
+  let emulator
+  if (settings.withEmulator) {
+    const signingKey = JSON.parse(
+      await kept(settings.dataDir, 'emulator-signing-key.json', async () =>
+        JSON.stringify(await exportJWK((await generateKeyPair('RS256', { extractable: true })).privateKey)),
+      ),
+    )
+    emulator = await startEmulator({
+      port: settings.emulatorPort,
+      clients: [{ clientId: 'demo', redirectUris: [`${origin}/`], publicKey: keys.publicKey }],
+      accessTokenTtlSeconds: settings.accessTokenTtlSeconds,
+      persistFile: join(settings.dataDir, 'emulator.json'),
+      signingKey,
+    })
+  }
+
+  const storage = sqliteStorage({ path: join(settings.dataDir, 'sessions.db') })
+  const auth = createJikoAuth({
+    issuer,
+    revocationEndpoint: `${issuer}/api/oauth2/revoke`,
+    clientId: 'demo',
+    // The page itself is the redirect target (SPA-callback mode), so the machine visibly passes through
+    // awaitingCallback and exchanging in the browser.
+    redirectUri: `${origin}/`,
+    scopes: ['openid', 'profile', 'pockets.read'],
+    privateKey: keys.privateKey,
+    storage,
+    secret,
+    logger: {
+      info: (message) => console.log(message),
+      warn: (message, fields) => console.warn(message, fields ?? ''),
+    },
+  })
+  const authRoutes = toNodeHandler(auth)
+
+  async function pockets(req, res) {
+    try {
+      const token = await auth.getAccessToken(toRequest(req))
+      let response
+      try {
+        response = await fetch(`${issuer}/api/pockets`, { headers: { authorization: `Bearer ${token}` } })
+      } catch (cause) {
+        throw new JikoAuthError(ErrorCode.NetworkError, 'The Jiko emulator is not reachable', { cause })
+      }
+      if (!response.ok) {
+        throw new JikoAuthError(ErrorCode.HttpError, `The pockets API answered ${response.status}`, {
+          status: response.status,
+        })
+      }
+      sendJson(res, 200, await response.json())
+    } catch (error) {
+      const failure = toJikoAuthError(error)
+      const status = [ErrorCode.Unauthenticated, ErrorCode.SessionExpired].includes(failure.code) ? 401 : 502
+      sendJson(res, status, { error: { code: failure.code, message: failure.message } })
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (path.startsWith('/auth/')) return authRoutes(req, res)
+    if (path === '/api/pockets') return pockets(req, res)
+    if (req.method === 'GET') return serveStatic(res, path)
+    res.writeHead(405).end()
+  })
+  await new Promise((resolveListen, reject) => {
+    server.once('error', reject)
+    server.listen(settings.port, '127.0.0.1', resolveListen)
+  })
+
+  return {
+    origin,
+    issuer,
+    publicKey: keys.publicKey,
+    users: DEFAULT_USERS,
+    async stop() {
+      await new Promise((done) => {
+        server.close(() => done())
+        server.closeAllConnections()
+      })
+      storage.close()
+      await emulator?.stop()
+    },
+  }
+}
