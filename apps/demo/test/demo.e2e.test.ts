@@ -1,10 +1,10 @@
 // The demo in a real browser: Debian's chromium driven by playwright-core, the real emulator pages, SQLite sessions.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '@jiko-auth/storage-contract'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -19,17 +19,6 @@ function chromiumPath(): string {
       'No chromium for the browser test: install it with `apt-get install -y chromium` (scripts/setup.sh does)',
     )
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 let demo: ChildProcess | undefined

@@ -26,6 +26,7 @@ export {
   type JikoClientConfigInput,
   keyAlgorithmMismatch,
   MAX_ASSERTION_LIFETIME_SECONDS,
+  parseConfig,
   resolveConfig,
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,

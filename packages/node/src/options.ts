@@ -2,11 +2,10 @@ import {
   type AuthStore,
   type Clock,
   type CryptoAdapter,
-  ErrorCode,
   type HttpOptions,
-  JikoAuthError,
   type JikoClientConfig,
   type JikoClientConfigInput,
+  parseConfig,
   resolveConfig,
 } from '@jiko-auth/core'
 import { z } from 'zod'
@@ -108,55 +107,25 @@ export interface ResolvedOptions {
 
 /** Validates `createJikoAuth` options: one `JIKO_CONFIG_INVALID` error naming the field and the fix. */
 export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
-  const {
-    storage,
-    secret,
-    basePath,
-    leewaySeconds,
-    session,
-    afterLogoutPath,
-    refreshLockMs,
-    logger,
-    clock,
-    crypto,
-    http,
-    ...clientInput
-  } = options
-  const client = resolveConfig(clientInput)
-  const result = optionsSchema.safeParse({
-    storage,
-    secret,
-    basePath,
-    leewaySeconds,
-    session,
-    afterLogoutPath,
-    refreshLockMs,
-  })
-  if (!result.success) {
-    const issue = result.error.issues[0]
-    const field = issue?.path.join('.') || 'options'
-    const message = issue?.message ?? 'invalid option'
-    throw new JikoAuthError(ErrorCode.ConfigInvalid, `Invalid createJikoAuth options: ${field}: ${message}`, {
-      field,
-      hint: message,
-    })
-  }
+  // Each schema keeps its own keys: core's takes the client settings, ours the server ones.
+  const client = resolveConfig(options)
+  const data = parseConfig(optionsSchema, options, 'createJikoAuth options')
   const redirect = new URL(client.redirectUri)
   return {
     client,
-    storage: result.data.storage,
-    secret: result.data.secret,
-    basePath: result.data.basePath,
-    leewaySeconds: result.data.leewaySeconds,
-    idleTimeoutSeconds: result.data.session.idleTimeoutSeconds,
-    absoluteTimeoutSeconds: result.data.session.absoluteTimeoutSeconds,
-    afterLogoutPath: result.data.afterLogoutPath,
-    refreshLockMs: result.data.refreshLockMs,
+    storage: data.storage,
+    secret: data.secret,
+    basePath: data.basePath,
+    leewaySeconds: data.leewaySeconds,
+    idleTimeoutSeconds: data.session.idleTimeoutSeconds,
+    absoluteTimeoutSeconds: data.session.absoluteTimeoutSeconds,
+    afterLogoutPath: data.afterLogoutPath,
+    refreshLockMs: data.refreshLockMs,
     appOrigin: redirect.origin,
     secureCookies: redirect.protocol === 'https:',
-    logger: logger ?? {},
-    clock,
-    crypto,
-    http,
+    logger: options.logger ?? {},
+    clock: options.clock,
+    crypto: options.crypto,
+    http: options.http,
   }
 }

@@ -1,2 +1,2 @@
 export { type ContractSubject, describeAuthStoreContract } from './describeAuthStoreContract.js'
-export { type RedisServer, startRedisServer } from './startRedisServer.js'
+export { freePort, type RedisServer, startRedisServer } from './startRedisServer.js'

@@ -14,7 +14,8 @@ export interface RedisServer {
 const HOW_TO_GET_ONE =
   'No Redis for the tests: install redis-server (apt-get install -y redis-server) or set REDIS_URL to a running server.'
 
-async function freePort(): Promise<number> {
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

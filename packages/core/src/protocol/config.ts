@@ -148,6 +148,27 @@ export function resolveConfig(input: JikoClientConfigInput): JikoClientConfig {
   }
 }
 
+/**
+ * Validates configuration with a zod schema; on failure throws one `JIKO_CONFIG_INVALID` error whose `field` names
+ * the first bad setting and whose message says the fix. Unknown keys are dropped.
+ *
+ * @example
+ * ```ts
+ * const options = parseConfig(mySchema, input, 'createJikoAuth options')
+ * ```
+ */
+export function parseConfig<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(input)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]
+  const field = issue?.path.join('.') || 'config'
+  const message = issue?.message ?? 'invalid configuration'
+  throw new JikoAuthError(ErrorCode.ConfigInvalid, `Invalid ${what}: ${field}: ${message}`, {
+    field,
+    hint: message,
+  })
+}
+
 function isCryptoKey(value: unknown): value is CryptoKey {
   return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey
 }
