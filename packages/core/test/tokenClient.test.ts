@@ -170,6 +170,40 @@ describe('token endpoint failures become typed errors', () => {
     if (fields) expect(error).toMatchObject(fields)
   })
 
+  it('retries a 429 once after its short Retry-After, with a new assertion', async () => {
+    const limited = () => new Response('slow down', { status: 429, headers: { 'retry-after': '0' } })
+    const fake = scriptedFetch(
+      { url: TOKEN_ENDPOINT, respond: limited },
+      { url: TOKEN_ENDPOINT, respond: () => json(tokenBody({ refresh_token: 'refresh-NEW' })) },
+    )
+    expect((await client(fake).refresh(previous)).refreshToken).toBe('refresh-NEW')
+    expect(fake.seen[0]?.get('client_assertion')).not.toBe(fake.seen[1]?.get('client_assertion'))
+    fake.assertDone()
+  })
+
+  it('never retries more than once (no retry storm)', async () => {
+    const limited = () => new Response('slow down', { status: 429, headers: { 'retry-after': '0' } })
+    const fake = scriptedFetch(
+      { url: TOKEN_ENDPOINT, respond: limited },
+      { url: TOKEN_ENDPOINT, respond: limited },
+    )
+    expect((await failure(client(fake).refresh(previous))).code).toBe(ErrorCode.RateLimited)
+    fake.assertDone()
+  })
+
+  it('never retries a 5xx or a long Retry-After (the refresh token may be spent)', async () => {
+    const fake = scriptedFetch({
+      url: TOKEN_ENDPOINT,
+      respond: () => new Response('bad gateway', { status: 502, headers: { 'retry-after': '0' } }),
+    })
+    expect((await failure(client(fake).refresh(previous))).code).toBe(ErrorCode.HttpError)
+    const long = scriptedFetch({
+      url: TOKEN_ENDPOINT,
+      respond: () => new Response('later', { status: 429, headers: { 'retry-after': '60' } }),
+    })
+    expect((await failure(client(long).refresh(previous))).retryAfterSeconds).toBe(60)
+  })
+
   it('accepts token_type in any case', async () => {
     const fake = scriptedFetch({
       url: TOKEN_ENDPOINT,

@@ -4,6 +4,7 @@ export type TokenFault =
   | { type: 'malformedJson'; count?: number }
   | { type: 'dropConnection'; count?: number }
   | { type: 'invalidGrantOnRefresh'; count?: number }
+  | { type: 'respond'; status: number; body: string; contentType?: string; count?: number }
 
 /**
  * Faults injected at run time, each one resettable: through the handle `startEmulator()` returns, or with
@@ -47,6 +48,11 @@ export class Faults {
     this.add({ type: 'invalidGrantOnRefresh', count })
   }
 
+  /** The next `count` token requests get this answer instead (any status, body and content type). */
+  respondWith(options: { status: number; body: string; contentType?: string; count?: number }): void {
+    this.add({ type: 'respond', ...options })
+  }
+
   /** Issues access tokens whose `iat`/`exp` are off by `seconds`. */
   skewClock(seconds: number): void {
     this.clockSkewSeconds = seconds
@@ -54,7 +60,12 @@ export class Faults {
 
   /** Adds any fault (what the admin endpoint calls). */
   add(fault: TokenFault): void {
-    const withDefaults = { count: 1, retryAfterSeconds: 1, ...fault } as Required<TokenFault>
+    const withDefaults = {
+      count: 1,
+      retryAfterSeconds: 1,
+      contentType: 'application/json',
+      ...fault,
+    } as unknown as Required<TokenFault>
     this.#queue.push(withDefaults)
   }
 

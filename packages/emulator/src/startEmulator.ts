@@ -316,6 +316,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
           }),
         )
         return true
+      case 'respond':
+        res.writeHead(fault.status, { 'content-type': fault.contentType }).end(fault.body)
+        return true
       case 'status': {
         const headers: Record<string, string> = { 'content-type': 'text/html' }
         if (fault.status === 429) headers['retry-after'] = String(fault.retryAfterSeconds)

@@ -58,6 +58,13 @@ describe('fault injection', () => {
     expect(() => JSON.parse(result.text)).toThrow()
   })
 
+  it('answers whatever it is told to (status, body, content type)', async () => {
+    emulator.faults.respondWith({ status: 200, body: '{"error":"server_error"}' })
+    const result = await next()
+    expect([result.status, result.body.error]).toEqual([200, 'server_error'])
+    expect((await next()).status).toBe(200)
+  })
+
   it('drops the connection', async () => {
     emulator.faults.dropConnection()
     await expect(next()).rejects.toThrow(/fetch failed/)

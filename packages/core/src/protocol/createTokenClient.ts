@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../clock.js'
 import { type CryptoAdapter, type SigningKey, webCryptoAdapter } from '../cryptoAdapter.js'
 import { ErrorCode, JikoAuthError } from '../errors.js'
-import { type HttpOptions, postForm } from '../http.js'
+import { type HttpOptions, postForm, toTransportError } from '../http.js'
 import type { JikoClientConfig } from './config.js'
 import { CLIENT_ASSERTION_TYPE, createClientAssertion } from './createClientAssertion.js'
 import { importSigningKey } from './importSigningKey.js'
@@ -12,6 +12,11 @@ export interface TokenClientOptions {
   crypto?: CryptoAdapter
   clock?: Clock
   http?: Omit<HttpOptions, 'signal'>
+  /**
+   * A 429 whose Retry-After is at most this many seconds is retried once, after waiting (default 5; 0 never
+   * retries). Nothing else is retried: after a 5xx or a timeout the server may have rotated the refresh token.
+   */
+  maxRetryAfterSeconds?: number
 }
 
 /** Talks to Jiko's token and revocation endpoints, authenticating with private_key_jwt. */
@@ -42,7 +47,27 @@ export function createTokenClient(config: JikoClientConfig, options: TokenClient
   const clock = options.clock ?? systemClock
   let key: Promise<SigningKey> | undefined
 
+  const maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 5
+
+  /**
+   * One POST, and at most one retry: only after a 429 (the server refused before doing anything, so replaying the
+   * code or refresh token is safe) whose Retry-After is short. Each attempt signs a new assertion (new jti).
+   */
   async function authenticatedPost(url: string, form: URLSearchParams, signal: AbortSignal | undefined) {
+    try {
+      return await postOnce(url, form, signal)
+    } catch (error) {
+      const wait =
+        error instanceof JikoAuthError && error.code === ErrorCode.RateLimited
+          ? error.retryAfterSeconds
+          : undefined
+      if (wait === undefined || wait > maxRetryAfterSeconds) throw error
+      await sleep(wait * 1000, signal)
+      return postOnce(url, form, signal)
+    }
+  }
+
+  async function postOnce(url: string, form: URLSearchParams, signal: AbortSignal | undefined) {
     key ??= importSigningKey(config.privateKey, config.signingAlgorithm)
     key.catch(() => {
       key = undefined
@@ -85,4 +110,14 @@ export function createTokenClient(config: JikoClientConfig, options: TokenClient
       await authenticatedPost(config.revocationEndpoint, form, signal)
     },
   }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer)
+      reject(toTransportError(signal.reason))
+    })
+  })
 }
