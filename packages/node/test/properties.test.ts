@@ -1,0 +1,74 @@
+// Hostile cookies, generated: the handler and getAccessToken answer with our typed results only, never a 5xx.
+import { ErrorCode, JikoAuthError } from '@jiko-auth/core'
+import { memoryStorage } from '@jiko-auth/storage-memory'
+import fc from 'fast-check'
+import { exportPKCS8, generateKeyPair } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { createJikoAuth } from '../src/index.js'
+import { SECRET } from './harness.js'
+
+const RUNS = 10_000
+const { privateKey } = await generateKeyPair('PS256', { extractable: true })
+const auth = createJikoAuth({
+  issuer: 'https://auth.jiko.test',
+  clientId: 'app',
+  redirectUri: 'https://app.example/auth/callback',
+  scopes: ['pockets.read'],
+  privateKey: await exportPKCS8(privateKey),
+  storage: memoryStorage(),
+  secret: SECRET,
+})
+
+const cookieName = fc.oneof(
+  fc.constantFrom('__Host-jiko-session', 'jiko-session', '__Host-jiko-tx-abc', ''),
+  fc.string({ maxLength: 20 }),
+)
+const cookieValue = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.stringMatching(/^[\w-]{43}\.[\w+/]{43}$/),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+)
+const cookieHeader = fc.oneof(
+  fc
+    .array(fc.tuple(cookieName, cookieValue), { maxLength: 6 })
+    .map((pairs) => pairs.map(([n, v]) => `${n}=${v}`).join('; ')),
+  fc.string({ maxLength: 200 }),
+)
+
+describe('property: cookie parsing', () => {
+  it(`GET /session with any Cookie header answers idle, never an error (${RUNS} runs)`, async () => {
+    await fc.assert(
+      fc.asyncProperty(cookieHeader, async (cookie) => {
+        const headers = new Headers()
+        try {
+          headers.set('cookie', cookie)
+        } catch {
+          return // not a header value a client could send
+        }
+        const response = await auth.handler(new Request('https://app.example/auth/session', { headers }))
+        expect(response.status).toBe(200)
+        expect((await response.json()).authenticated).toBe(false)
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  it(`getAccessToken with any Cookie header throws JIKO_UNAUTHENTICATED only (${RUNS} runs)`, async () => {
+    await fc.assert(
+      fc.asyncProperty(cookieHeader, async (cookie) => {
+        const headers = new Headers()
+        try {
+          headers.set('cookie', cookie)
+        } catch {
+          return
+        }
+        const error = await auth
+          .getAccessToken(new Request('https://app.example/', { headers }))
+          .catch((e) => e)
+        expect(error).toBeInstanceOf(JikoAuthError)
+        expect((error as JikoAuthError).code).toBe(ErrorCode.Unauthenticated)
+      }),
+      { numRuns: RUNS },
+    )
+  })
+})
