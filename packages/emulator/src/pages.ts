@@ -51,3 +51,13 @@ export function consentPage(options: {
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button></form>`,
   )
 }
+
+/** oidc-provider's error page (an authorization request it refuses), in the emulator's style. */
+export function errorPage(options: { error: string; description?: string }): string {
+  return page(
+    'Error',
+    `<h1>This request cannot be completed</h1><p class="error" role="alert"><strong>${escapeHtml(options.error)}</strong>${
+      options.description ? `: ${escapeHtml(options.description)}` : ''
+    }</p><p class="hint">Go back to the application and start again.</p>`,
+  )
+}

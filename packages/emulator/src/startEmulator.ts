@@ -5,7 +5,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose'
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider'
 import { createAdapter } from './createAdapter.js'
 import { Faults, type TokenFault } from './faults.js'
-import { consentPage, loginPage } from './pages.js'
+import { consentPage, errorPage, loginPage } from './pages.js'
 import { createPocketsApi } from './pockets.js'
 import { type ClientRegistration, toClientMetadata } from './registerClient.js'
 import { type SignInOptions, signIn } from './signIn.js'
@@ -189,6 +189,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError(ctx, out) {
+      ctx.type = 'html'
+      ctx.body = errorPage({ error: String(out.error), description: out.error_description })
+    },
     async assertJwtClientAuthClaimsAndHeader(_ctx, claims) {
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
       if (aud.length !== 1 || aud[0] !== tokenEndpoint) {

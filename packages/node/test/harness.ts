@@ -66,6 +66,10 @@ export interface TestApp {
   secrets: Set<string>
   /** The refresh tokens the emulator issued, in order. */
   refreshTokens: string[]
+  /** Every client assertion the app sent, in order. */
+  assertions: string[]
+  /** Every authorization code the app exchanged. */
+  codes: string[]
   /** The client part of the app's configuration (issuer, client id, key, …), for other processes of the app. */
   client: Omit<JikoAuthOptions, 'storage' | 'secret'>
   /** A token client with the app's own configuration, to check from outside what the emulator accepts. */
@@ -105,8 +109,12 @@ export async function startApp(
   }
   const secrets = new Set<string>()
   const refreshTokens: string[] = []
+  const assertions: string[] = []
+  const codes: string[] = []
   const recordingFetch: HttpAdapter = async (url, init) => {
     const form = new URLSearchParams(init.body)
+    assertions.push(form.get('client_assertion') ?? '')
+    if (form.get('code')) codes.push(form.get('code') as string)
     for (const name of ['code', 'code_verifier', 'client_assertion', 'refresh_token', 'token']) {
       const value = form.get(name)
       if (value) secrets.add(value)
@@ -148,6 +156,8 @@ export async function startApp(
     logs,
     secrets,
     refreshTokens,
+    assertions,
+    codes,
     client,
     tokenClient: createTokenClient(resolveConfig(client)),
     storage,
