@@ -162,7 +162,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     enabledJWA: { clientAuthSigningAlgValues: ['PS256', 'EdDSA'] },
     features: {
       devInteractions: { enabled: false },
-      revocation: { enabled: true },
+      // A client may revoke only its own tokens.
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
       userinfo: { enabled: true },
       resourceIndicators: {
         enabled: true,

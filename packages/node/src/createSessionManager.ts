@@ -19,6 +19,12 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
   const clock = options.clock ?? systemClock
   const leewayMs = options.leewaySeconds * 1000
   const inFlight = new Map<string, Promise<SessionRecord>>()
+  /**
+   * Refreshed sessions this process could not store (the store failed after Jiko had rotated the refresh token).
+   * They are written on the next access, before anything else: the rotated token is never lost while this process
+   * lives (see docs/security.md for the window that remains).
+   */
+  const unsaved = new Map<string, SessionRecord>()
 
   const isFresh = (record: SessionRecord) => {
     const session = sessionOf(record)
@@ -40,6 +46,12 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
   }
 
   async function load(sessionKey: string): Promise<SessionRecord | undefined> {
+    const pending = unsaved.get(sessionKey)
+    if (pending) {
+      await save(sessionKey, pending)
+      unsaved.delete(sessionKey)
+      options.logger.info?.('jiko-auth: stored a refreshed session the store had refused earlier')
+    }
     const record = await sessions.loadSession(sessionKey)
     if (!record) return undefined
     if (record.absoluteExpiresAt <= clock.now()) {
@@ -65,7 +77,12 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
           const flow = await refreshFlow(sessionKey, current.flow)
           const next: SessionRecord = { ...current, flow, touchedAt: clock.now() }
           // Persisted before anyone is given the new tokens: the old refresh token is spent from here on.
-          await save(sessionKey, next)
+          try {
+            await save(sessionKey, next)
+          } catch (error) {
+            unsaved.set(sessionKey, next)
+            throw error
+          }
           options.logger.info?.('jiko-auth: session refreshed')
           return next
         } finally {

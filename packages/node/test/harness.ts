@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createTokenClient, type HttpAdapter, resolveConfig, type TokenClient } from '@jiko-auth/core'
-import { type RunningEmulator, startEmulator } from '@jiko-auth/emulator'
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from '@jiko-auth/emulator'
 import { memoryStorage } from '@jiko-auth/storage-memory'
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
 import { createJikoAuth, type JikoAuth, type JikoAuthOptions, toNodeHandler } from '../src/index.js'
@@ -75,14 +75,25 @@ export interface TestApp {
   /** A token client with the app's own configuration, to check from outside what the emulator accepts. */
   tokenClient: TokenClient
   storage: ReturnType<typeof memoryStorage>
+  /** Stops the emulator and starts it again on the same port (its state survives only with `persistFile`). */
+  restartEmulator(): Promise<void>
   stop(): Promise<void>
 }
 
 /** The app on a real node:http server, the emulator on another port, a logger that keeps every line. */
 export async function startApp(
-  overrides: Partial<JikoAuthOptions> & { algorithm?: 'PS256' | 'EdDSA'; headless?: string | false } = {},
+  overrides: Partial<JikoAuthOptions> & {
+    algorithm?: 'PS256' | 'EdDSA'
+    headless?: string | false
+    emulator?: Partial<EmulatorOptions>
+  } = {},
 ): Promise<TestApp> {
-  const { algorithm = 'PS256', headless = 'alice', ...authOverrides } = overrides
+  const {
+    algorithm = 'PS256',
+    headless = 'alice',
+    emulator: emulatorOverrides = {},
+    ...authOverrides
+  } = overrides
   let handle: ReturnType<typeof toNodeHandler> = async (_req, res) => {
     res.writeHead(503).end()
   }
@@ -92,7 +103,7 @@ export async function startApp(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const origin = `http://localhost:${(server.address() as AddressInfo).port}`
   const keys = await generateKeyPair(algorithm, { extractable: true })
-  const emulator = await startEmulator({
+  const emulatorOptions: EmulatorOptions = {
     headless,
     clients: [
       {
@@ -102,7 +113,9 @@ export async function startApp(
         algorithm,
       },
     ],
-  })
+    ...emulatorOverrides,
+  }
+  let emulator = await startEmulator(emulatorOptions)
   const logs: string[] = []
   const log = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     logs.push(`${level} ${message} ${fields ? JSON.stringify(fields) : ''}`)
@@ -149,7 +162,7 @@ export async function startApp(
     ...authOverrides,
   })
   handle = toNodeHandler(auth)
-  return {
+  const app: TestApp = {
     auth,
     emulator,
     origin,
@@ -161,6 +174,11 @@ export async function startApp(
     client,
     tokenClient: createTokenClient(resolveConfig(client)),
     storage,
+    async restartEmulator() {
+      await emulator.stop()
+      emulator = await startEmulator({ ...emulatorOptions, port: Number(new URL(emulator.issuer).port) })
+      app.emulator = emulator
+    },
     async stop() {
       await emulator.stop()
       storage.close?.()
@@ -170,6 +188,7 @@ export async function startApp(
       })
     },
   }
+  return app
 }
 
 /** Signs the browser in (headless emulator) and returns where the app sent it back to. */

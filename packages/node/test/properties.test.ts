@@ -47,7 +47,7 @@ describe('property: cookie parsing', () => {
         }
         const response = await auth.handler(new Request('https://app.example/auth/session', { headers }))
         expect(response.status).toBe(200)
-        expect((await response.json()).authenticated).toBe(false)
+        expect(((await response.json()) as { authenticated: boolean }).authenticated).toBe(false)
       }),
       { numRuns: RUNS },
     )

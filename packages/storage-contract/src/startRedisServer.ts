@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 export interface RedisServer {
   url: string
@@ -30,8 +33,8 @@ export async function freePort(): Promise<number> {
  * A private redis-server on a free loopback port, or the one REDIS_URL names. Fails — never skips — when neither
  * is there, saying how to get one.
  */
-export async function startRedisServer(): Promise<RedisServer> {
-  if (process.env.REDIS_URL) {
+export async function startRedisServer(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+  if (process.env.REDIS_URL && !options.persistent) {
     const unsupported = () => {
       throw new Error('stopping or pausing Redis needs the private redis-server (unset REDIS_URL)')
     }
@@ -45,6 +48,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   }
   if (spawnSync('redis-server', ['--version']).error) throw new Error(HOW_TO_GET_ONE)
   const port = await freePort()
+  const dataDir = options.persistent ? mkdtempSync(join(tmpdir(), 'jiko-redis-')) : undefined
   let child: ChildProcess | undefined
   const start = async () => {
     child = spawn(
