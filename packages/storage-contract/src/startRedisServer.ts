@@ -51,9 +51,13 @@ export async function startRedisServer(options: { persistent?: boolean } = {}): 
   const dataDir = options.persistent ? mkdtempSync(join(tmpdir(), 'jiko-redis-')) : undefined
   let child: ChildProcess | undefined
   const start = async () => {
+    // Persistent: an append-only file fsynced on every write, so a stop and start keeps every acknowledged write.
+    const persistence = dataDir
+      ? ['--dir', dataDir, '--appendonly', 'yes', '--appendfsync', 'always']
+      : ['--appendonly', 'no']
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
