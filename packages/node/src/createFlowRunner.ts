@@ -21,7 +21,7 @@ export function createFlowRunner(options: ResolvedOptions) {
   const machine = createDirectMachine({
     config: options.client,
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.crypto ? { crypto: options.crypto } : {}),
+    crypto: options.crypto,
     ...(options.http ? { http: options.http } : {}),
   })
   type Flow = SnapshotFrom<typeof machine>

@@ -63,7 +63,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
   const manager = createSessionManager(options, sessions, flows)
   const tokens = createTokenClient(options.client, {
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.crypto ? { crypto: options.crypto } : {}),
+    crypto: options.crypto,
     ...(options.http ? { http: options.http } : {}),
   })
   const sessionCookie = sessionCookieName(jar)

@@ -1,4 +1,5 @@
 export { createJikoAuth, type JikoAuth } from './createJikoAuth.js'
+export { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
 export type { JikoAuthLogger, JikoAuthOptions } from './options.js'
 export type { SessionInfo } from './responses.js'
 export {

@@ -9,6 +9,7 @@ import {
   resolveConfig,
 } from '@jiko-auth/core'
 import { z } from 'zod'
+import { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
 
 /** Where the library reports what it does. Messages and fields never carry a token, code, verifier or cookie. */
 export interface JikoAuthLogger {
@@ -101,7 +102,7 @@ export interface ResolvedOptions {
   secureCookies: boolean
   logger: JikoAuthLogger
   clock: Clock | undefined
-  crypto: CryptoAdapter | undefined
+  crypto: CryptoAdapter
   http: Omit<HttpOptions, 'signal'> | undefined
 }
 
@@ -125,7 +126,7 @@ export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
     secureCookies: redirect.protocol === 'https:',
     logger: options.logger ?? {},
     clock: options.clock,
-    crypto: options.crypto,
+    crypto: options.crypto ?? nodeCryptoAdapter,
     http: options.http,
   }
 }
