@@ -104,7 +104,8 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
 
   async function refreshFlow(sessionKey: string, flow: PersistedFlow): Promise<PersistedFlow> {
     try {
-      return await flows.refresh(flow)
+      // Records may be shared (the opened-session cache): the machine gets its own copy.
+      return await flows.refresh(structuredClone(flow))
     } catch (error) {
       if (error instanceof JikoAuthError && error.code === ErrorCode.SessionExpired) {
         await sessions.deleteSession(sessionKey)

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { type AuthMachineContext, type AuthStore, ErrorCode, JikoAuthError } from '@jiko-auth/core'
 import type { Snapshot } from 'xstate'
-import { openRecord, sealRecord } from './sealRecord.js'
+import { importSealingKey, openRecord, type SealingKey, sealRecord } from './sealRecord.js'
 
 /** The machine's persisted snapshot, as stored. */
 export type PersistedFlow = Snapshot<unknown> & { value: string; context: AuthMachineContext }
@@ -32,11 +32,23 @@ export const newSessionId = () => randomBytes(32).toString('base64url')
  * Sessions and login transactions over an AuthStore. Keys are hashes (the store never sees a cookie value or a
  * state), values are sealed. Store failures become `JIKO_STORAGE_ERROR`.
  */
+/** How many opened sessions are kept decrypted (by their sealed value) to spare the hot path a decryption. */
+const OPENED_CACHE_SIZE = 1000
+
 export class SessionStore {
+  readonly #key: Promise<SealingKey>
+  /**
+   * Opened records by sealed value: the same bytes always open to the same record, so the cache is never stale.
+   * Records are shared: treat them as immutable.
+   */
+  readonly #opened = new Map<string, SessionRecord>()
+
   constructor(
     private readonly store: AuthStore,
-    private readonly key: Uint8Array,
-  ) {}
+    rawKey: Uint8Array,
+  ) {
+    this.#key = importSealingKey(rawKey)
+  }
 
   sessionKey(sessionId: string) {
     return `jiko:session:${hash(sessionId)}`
@@ -56,11 +68,22 @@ export class SessionStore {
 
   async loadSession(sessionKey: string): Promise<SessionRecord | undefined> {
     const sealed = await this.#call(() => this.store.get(sessionKey))
-    return sealed === undefined ? undefined : openRecord<SessionRecord>(this.key, sessionKey, sealed)
+    if (sealed === undefined) return undefined
+    // The storage key is part of the cache key: a value copied under another key must not open from the cache.
+    const cacheKey = `${sessionKey}\n${sealed}`
+    const cached = this.#opened.get(cacheKey)
+    if (cached) return cached
+    const record = await openRecord<SessionRecord>(await this.#key, sessionKey, sealed)
+    if (record) {
+      if (this.#opened.size >= OPENED_CACHE_SIZE)
+        this.#opened.delete(this.#opened.keys().next().value as string)
+      this.#opened.set(cacheKey, record)
+    }
+    return record
   }
 
   async saveSession(sessionKey: string, record: SessionRecord, ttlSeconds: number): Promise<void> {
-    const sealed = await sealRecord(this.key, sessionKey, record)
+    const sealed = await sealRecord(await this.#key, sessionKey, record)
     await this.#call(() => this.store.set(sessionKey, sealed, Math.max(1, Math.ceil(ttlSeconds))))
   }
 
@@ -70,9 +93,8 @@ export class SessionStore {
 
   async saveTransaction(state: string, record: TransactionRecord): Promise<void> {
     const key = `jiko:tx:${hash(state)}`
-    await this.#call(async () =>
-      this.store.set(key, await sealRecord(this.key, key, record), TRANSACTION_TTL_SECONDS),
-    )
+    const sealed = await sealRecord(await this.#key, key, record)
+    await this.#call(() => this.store.set(key, sealed, TRANSACTION_TTL_SECONDS))
   }
 
   /**
@@ -88,7 +110,7 @@ export class SessionStore {
     const sealed = await this.#call(() => this.store.get(key))
     if (sealed === undefined) return undefined
     await this.#call(() => this.store.delete(key))
-    return openRecord<TransactionRecord>(this.key, key, sealed)
+    return openRecord<TransactionRecord>(await this.#key, key, sealed)
   }
 
   async #call<T>(operation: () => T | Promise<T>): Promise<T> {

@@ -1,0 +1,45 @@
+// Interleaved measurement on a small, noisy machine: every round runs each candidate once (rotating the order),
+// after a warm-up; a batch is long enough to dwarf timer resolution; the figure is the median over the rounds.
+export async function compare(candidates, { rounds = 12, warmupRounds = 2, batchMs = 150 } = {}) {
+  const sizes = new Map()
+  for (const candidate of candidates) {
+    // Calibrate: how many operations make a batch of about batchMs.
+    let n = 1
+    for (;;) {
+      const started = performance.now()
+      for (let i = 0; i < n; i++) await candidate.run()
+      const elapsed = performance.now() - started
+      if (elapsed >= batchMs / 4 || n >= 1 << 20) {
+        sizes.set(candidate.name, Math.max(1, Math.round((n * batchMs) / Math.max(elapsed, 0.01))))
+        break
+      }
+      n *= 4
+    }
+  }
+  const samples = new Map(candidates.map((c) => [c.name, []]))
+  for (let round = 0; round < warmupRounds + rounds; round++) {
+    const order = candidates.map((_, i) => candidates[(i + round) % candidates.length])
+    for (const candidate of order) {
+      const n = sizes.get(candidate.name)
+      const started = process.hrtime.bigint()
+      for (let i = 0; i < n; i++) await candidate.run()
+      const nsPerOp = Number(process.hrtime.bigint() - started) / n
+      if (round >= warmupRounds) samples.get(candidate.name).push(nsPerOp)
+    }
+  }
+  return Object.fromEntries([...samples].map(([name, values]) => [name, median(values)]))
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+export const us = (ns) => `${(ns / 1000).toFixed(1)} µs`
+export const ratio = (a, b) => `${(a / b).toFixed(2)}×`
