@@ -65,7 +65,7 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
   async function refreshAcrossProcesses(sessionKey: string, seen: SessionRecord, force: boolean) {
     const lockKey = sessions.lockKey(sessionKey)
     const giveUpAt = Date.now() + options.refreshLockMs * 2
-    let pause = 10
+    let pause = 5
     for (;;) {
       const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
       if (owner !== undefined) {
@@ -90,7 +90,7 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
         }
       }
       await sleep(pause)
-      pause = Math.min(pause * 2, 100)
+      pause = Math.min(pause * 2, 20)
       const current = await load(sessionKey)
       if (!current) throw expired()
       if (accessTokenOf(current) !== accessTokenOf(seen) && isFresh(current)) return current

@@ -41,7 +41,7 @@ export class SessionStore {
    * Opened records by sealed value: the same bytes always open to the same record, so the cache is never stale.
    * Records are shared: treat them as immutable.
    */
-  readonly #opened = new Map<string, SessionRecord>()
+  readonly #opened = new Map<string, Promise<SessionRecord | undefined>>()
 
   constructor(
     private readonly store: AuthStore,
@@ -71,15 +71,15 @@ export class SessionStore {
     if (sealed === undefined) return undefined
     // The storage key is part of the cache key: a value copied under another key must not open from the cache.
     const cacheKey = `${sessionKey}\n${sealed}`
-    const cached = this.#opened.get(cacheKey)
-    if (cached) return cached
-    const record = await openRecord<SessionRecord>(await this.#key, sessionKey, sealed)
-    if (record) {
+    let opened = this.#opened.get(cacheKey)
+    if (!opened) {
+      // The promise is cached, so concurrent readers of one session decrypt it once.
+      opened = this.#key.then((key) => openRecord<SessionRecord>(key, sessionKey, sealed))
       if (this.#opened.size >= OPENED_CACHE_SIZE)
         this.#opened.delete(this.#opened.keys().next().value as string)
-      this.#opened.set(cacheKey, record)
+      this.#opened.set(cacheKey, opened)
     }
-    return record
+    return opened
   }
 
   async saveSession(sessionKey: string, record: SessionRecord, ttlSeconds: number): Promise<void> {

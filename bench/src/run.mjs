@@ -1,0 +1,83 @@
+// `pnpm bench`: every benchmark, one table, and bench/results.md. Ratios are measured side by side in one run.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { browserWeight } from './browserWeight.mjs'
+import { hotPath } from './hotPath.mjs'
+import { loginCpu } from './loginCpu.mjs'
+import { ratio, us } from './measure.mjs'
+import { refreshStorm } from './refreshStorm.mjs'
+import { sessionMemory } from './sessionMemory.mjs'
+
+const version = (name) =>
+  JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version
+const verdict = (ok) => (ok ? 'met' : 'missed')
+
+const rows = []
+const row = (benchmark, measured, goal, ok) => rows.push({ benchmark, measured, goal, result: verdict(ok) })
+
+console.error('1/5 client CPU per login…')
+const login = await loginCpu()
+row(
+  'Client CPU per login (PS256)',
+  `jiko ${us(login.jiko)}, openid-client ${us(login['openid-client'])}, floor ${us(login.floor)}: ${ratio(login.jiko, login['openid-client'])} openid-client, ${ratio(login.jiko, login.floor)} floor`,
+  '≤ 0.70× openid-client and ≤ 1.15× floor',
+  login.jiko <= 0.7 * login['openid-client'] && login.jiko <= 1.15 * login.floor,
+)
+
+console.error('2/5 hot path…')
+const hot = await hotPath()
+for (const [store, r] of Object.entries(hot)) {
+  row(
+    `getAccessToken hot path (${store})`,
+    `jiko ${us(r.jiko)}, floor ${us(r.floor)}: ${ratio(r.jiko, r.floor)}; iron-session unsealData ${us(r['iron-session unsealData'])}`,
+    '≤ 1.25× floor; not slower than iron-session',
+    r.jiko <= 1.25 * r.floor && r.jiko <= r['iron-session unsealData'],
+  )
+}
+
+console.error('3/5 refresh storm…')
+const storm = await refreshStorm()
+row(
+  `Refresh storm (${storm.callers} callers, 4 processes, ${storm.sessions} sessions, Redis)`,
+  `${storm.refreshGrants} refresh grants, ${storm.errors} errors; p50 ${(storm.p50Ms / storm.loneMs).toFixed(1)}×, p99 ${(storm.p99Ms / storm.loneMs).toFixed(1)}× a lone refresh (${storm.loneMs.toFixed(1)} ms)`,
+  'grants = sessions; p99 < 3× a lone refresh',
+  storm.refreshGrants === storm.sessions && storm.errors === 0 && storm.p99Ms < 3 * storm.loneMs,
+)
+
+console.error('4/5 browser weight…')
+const weight = await browserWeight()
+row(
+  'Browser weight (min+gzip, react external)',
+  Object.entries(weight)
+    .map(([name, bytes]) => `${name} ${(bytes / 1000).toFixed(1)} KB`)
+    .join(', '),
+  '@jiko-auth/react ≤ 16 KB',
+  weight['@jiko-auth/react'] <= 16_000,
+)
+
+console.error('5/5 memory per session…')
+const memory = await sessionMemory()
+row(
+  'Memory per session (openid scope, id token kept)',
+  Object.entries(memory)
+    .map(([store, bytes]) => `${store} ${bytes} B`)
+    .join(', '),
+  '≤ 2 KB',
+  Object.values(memory).every((bytes) => bytes <= 2048),
+)
+
+const date = new Date().toISOString().slice(0, 10)
+const versions = `Node ${process.version}, @jiko-auth/core ${version('@jiko-auth/core')}, openid-client ${version('openid-client')}, iron-session ${version('iron-session')}, react-oidc-context ${version('react-oidc-context')}, oidc-client-ts ${version('oidc-client-ts')}, @auth0/auth0-react ${version('@auth0/auth0-react')}`
+const table = [
+  '| benchmark | measured | goal | result |',
+  '| --- | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.benchmark} | ${r.measured} | ${r.goal} | ${r.result} |`),
+].join('\n')
+const markdown = `# Benchmark results
+
+Measured on ${date} on a 2-core machine; ${versions}. Medians over 12 interleaved rounds after 2 warm-up rounds;
+read the ratios, not the absolute times. Rerun with \`pnpm bench\`.
+
+${table}
+`
+writeFileSync(new URL('../results.md', import.meta.url), markdown)
+console.log(table)
