@@ -2,7 +2,15 @@
 // token endpoint replaced by an in-process stub. jiko-auth's direct actors (through the machine) vs openid-client
 // configured for Jiko vs the floor (PKCE + two PS256 signatures with node:crypto).
 import { constants, createHash, randomBytes, sign } from 'node:crypto'
-import { createDirectMachine, resolveConfig } from '@jiko-auth/core'
+import {
+  buildAuthorizationUrl,
+  createDirectMachine,
+  createPkcePair,
+  createState,
+  createTokenClient,
+  parseCallback,
+  resolveConfig,
+} from '@jiko-auth/core'
 import { nodeCryptoAdapter } from '@jiko-auth/node'
 import { exportPKCS8, generateKeyPair } from 'jose'
 import * as oidc from 'openid-client'
@@ -46,6 +54,17 @@ export async function loginCpu() {
     actor.send({ type: 'REFRESH' })
     await waitFor(actor, (s) => s.matches('authenticated') && s.context.session !== signedIn.context.session)
     actor.stop()
+  }
+
+  // The same protocol work without the machine (what the direct actors do, called in a row).
+  const tokenClient = createTokenClient(config, { crypto: nodeCryptoAdapter, http: { http: stub } })
+  const jikoFunctions = async () => {
+    const pkce = await createPkcePair(nodeCryptoAdapter)
+    const state = createState(nodeCryptoAdapter)
+    buildAuthorizationUrl(config, { state, codeChallenge: pkce.challenge })
+    const { code } = parseCallback(`${redirectUri}?code=abc&state=${state}&iss=${issuer}`, { state, issuer })
+    const tokens = await tokenClient.exchangeCode({ code, codeVerifier: pkce.verifier })
+    await tokenClient.refresh(tokens)
   }
 
   const peer = new oidc.Configuration(
@@ -102,6 +121,7 @@ export async function loginCpu() {
 
   const result = await compare([
     { name: 'jiko', run: jiko },
+    { name: 'jiko functions', run: jikoFunctions },
     { name: 'openid-client', run: openidClient },
     { name: 'floor', run: floor },
   ])

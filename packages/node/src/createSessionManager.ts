@@ -36,7 +36,8 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
     return Math.min(options.idleTimeoutSeconds, remaining)
   }
 
-  async function save(sessionKey: string, record: SessionRecord) {
+  async function save(sessionKey: string, full: SessionRecord) {
+    const record = options.keepIdToken ? full : withoutIdToken(full)
     const ttl = ttlOf(record)
     if (ttl <= 0) {
       await sessions.deleteSession(sessionKey)
@@ -179,3 +180,14 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
 }
 
 export type SessionManager = ReturnType<typeof createSessionManager>
+
+/** The record without the id token: the subject is already read from it, and it is a third of a session's bytes. */
+function withoutIdToken(record: SessionRecord): SessionRecord {
+  const session = record.flow.context.session as AuthSession | undefined
+  if (!session?.tokens?.idToken) return record
+  const { idToken: _dropped, ...tokens } = session.tokens
+  return {
+    ...record,
+    flow: { ...record.flow, context: { ...record.flow.context, session: { ...session, tokens } } },
+  }
+}

@@ -33,6 +33,8 @@ export interface JikoAuthOptions extends JikoClientConfigInput {
     idleTimeoutSeconds?: number
     /** A session ends this long after login, used or not (default 7 days). */
     absoluteTimeoutSeconds?: number
+    /** Keep the id token in the stored session (default false: its subject is kept, the token is not). */
+    keepIdToken?: boolean
   }
   /** Where to go after logout when the request is a page navigation (default `/`). */
   afterLogoutPath?: string
@@ -80,8 +82,9 @@ const optionsSchema = z.object({
         .int()
         .positive()
         .default(7 * 24 * 3600),
+      keepIdToken: z.boolean().default(false),
     })
-    .default({ idleTimeoutSeconds: 24 * 3600, absoluteTimeoutSeconds: 7 * 24 * 3600 }),
+    .default({ idleTimeoutSeconds: 24 * 3600, absoluteTimeoutSeconds: 7 * 24 * 3600, keepIdToken: false }),
   afterLogoutPath: relativePath.default('/'),
   refreshLockMs: z.number().int().min(1000).max(120_000).default(15_000),
 })
@@ -94,6 +97,7 @@ export interface ResolvedOptions {
   leewaySeconds: number
   idleTimeoutSeconds: number
   absoluteTimeoutSeconds: number
+  keepIdToken: boolean
   afterLogoutPath: string
   refreshLockMs: number
   /** The app's origin (from redirectUri): where returnTo must point and where POSTs must come from. */
@@ -120,6 +124,7 @@ export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
     leewaySeconds: data.leewaySeconds,
     idleTimeoutSeconds: data.session.idleTimeoutSeconds,
     absoluteTimeoutSeconds: data.session.absoluteTimeoutSeconds,
+    keepIdToken: data.session.keepIdToken,
     afterLogoutPath: data.afterLogoutPath,
     refreshLockMs: data.refreshLockMs,
     appOrigin: redirect.origin,
