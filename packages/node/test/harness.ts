@@ -211,3 +211,17 @@ export function requestFrom(app: TestApp, browser: Browser, path = '/api/anythin
 /** A response's JSON body, loosely typed for assertions. */
 // biome-ignore lint/suspicious/noExplicitAny: assertions check the shape
 export const bodyOf = async (response: Response): Promise<any> => response.json()
+
+/** Options for an app on https with no server behind it: for tests that only call the handler in-process. */
+export async function httpsOptions(): Promise<JikoAuthOptions> {
+  const { privateKey } = await generateKeyPair('PS256', { extractable: true })
+  return {
+    issuer: 'https://auth.jiko.test',
+    clientId: 'app',
+    redirectUri: 'https://app.example/auth/callback',
+    scopes: ['pockets.read'],
+    privateKey: await exportPKCS8(privateKey),
+    storage: memoryStorage(),
+    secret: SECRET,
+  }
+}

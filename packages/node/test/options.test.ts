@@ -1,20 +1,9 @@
 import { ErrorCode, JikoAuthError } from '@jiko-auth/core'
-import { memoryStorage } from '@jiko-auth/storage-memory'
-import { exportPKCS8, generateKeyPair } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createJikoAuth, type JikoAuthOptions } from '../src/index.js'
-import { SECRET } from './harness.js'
+import { httpsOptions } from './harness.js'
 
-const { privateKey } = await generateKeyPair('PS256', { extractable: true })
-const valid: JikoAuthOptions = {
-  issuer: 'https://auth.jiko.test',
-  clientId: 'app',
-  redirectUri: 'https://app.example/auth/callback',
-  scopes: ['pockets.read'],
-  privateKey: await exportPKCS8(privateKey),
-  storage: memoryStorage(),
-  secret: SECRET,
-}
+const valid: JikoAuthOptions = await httpsOptions()
 
 function refused(overrides: Partial<Record<keyof JikoAuthOptions, unknown>>): JikoAuthError {
   try {

@@ -1,23 +1,12 @@
 // Hostile cookies, generated: the handler and getAccessToken answer with our typed results only, never a 5xx.
 import { ErrorCode, JikoAuthError } from '@jiko-auth/core'
-import { memoryStorage } from '@jiko-auth/storage-memory'
 import fc from 'fast-check'
-import { exportPKCS8, generateKeyPair } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createJikoAuth } from '../src/index.js'
-import { SECRET } from './harness.js'
+import { httpsOptions } from './harness.js'
 
 const RUNS = 10_000
-const { privateKey } = await generateKeyPair('PS256', { extractable: true })
-const auth = createJikoAuth({
-  issuer: 'https://auth.jiko.test',
-  clientId: 'app',
-  redirectUri: 'https://app.example/auth/callback',
-  scopes: ['pockets.read'],
-  privateKey: await exportPKCS8(privateKey),
-  storage: memoryStorage(),
-  secret: SECRET,
-})
+const auth = createJikoAuth(await httpsOptions())
 
 const cookieName = fc.oneof(
   fc.constantFrom('__Host-jiko-session', 'jiko-session', '__Host-jiko-tx-abc', ''),

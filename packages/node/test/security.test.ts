@@ -1,9 +1,7 @@
-import { memoryStorage } from '@jiko-auth/storage-memory'
-import { exportPKCS8, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
 import { createJikoAuth } from '../src/index.js'
-import { Browser, requestFrom, SECRET, signIn, startApp, type TestApp } from './harness.js'
+import { Browser, httpsOptions, requestFrom, signIn, startApp, type TestApp } from './harness.js'
 
 describe('no secret leaves the server', () => {
   let app: TestApp
@@ -66,17 +64,8 @@ describe('no secret leaves the server', () => {
 
 describe('cookies on https', () => {
   it('are Secure with the __Host- prefix', async () => {
-    const { privateKey } = await generateKeyPair('PS256', { extractable: true })
-    const storage = memoryStorage()
-    const auth = createJikoAuth({
-      issuer: 'https://auth.jiko.test',
-      clientId: 'app',
-      redirectUri: 'https://app.example/auth/callback',
-      scopes: ['pockets.read'],
-      privateKey: await exportPKCS8(privateKey),
-      storage,
-      secret: SECRET,
-    })
+    const options = await httpsOptions()
+    const auth = createJikoAuth(options)
     const response = await auth.handler(new Request('https://app.example/auth/login'))
     expect(response.status).toBe(303)
     const cookie = response.headers.getSetCookie()[0] ?? ''
@@ -87,7 +76,7 @@ describe('cookies on https', () => {
     const location = new URL(response.headers.get('location') as string)
     expect(location.origin + location.pathname).toBe('https://auth.jiko.test/api/oauth2/authorize')
     expect(location.searchParams.get('code_challenge_method')).toBe('S256')
-    storage.close?.()
+    await options.storage.close?.()
   })
 })
 
