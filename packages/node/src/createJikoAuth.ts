@@ -36,6 +36,10 @@ export interface JikoAuth {
   getSession(request: Request): Promise<SessionInfo>
 }
 
+type CallbackOutcome =
+  | { ok: true; record: SessionRecord; returnTo: string; cookies: string[] }
+  | { ok: false; error: JikoAuthError; cookies: string[] }
+
 /**
  * The server side of Jiko sign-in (backend for frontend): the browser holds only a signed, HttpOnly session-id
  * cookie; tokens stay in the encrypted server-side session.
@@ -105,8 +109,11 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     ])
   }
 
-  /** Finishes a login from the callback's parameters; the new session id is rotated in whatever the browser had. */
-  async function completeCallback(request: Request, params: URLSearchParams) {
+  /**
+   * Finishes a login from the callback's parameters; the new session id is rotated in whatever the browser had.
+   * Either way, the login's binding cookie is cleared.
+   */
+  async function completeCallback(request: Request, params: URLSearchParams): Promise<CallbackOutcome> {
     const states = params.getAll('state')
     const state = states.length === 1 ? (states[0] as string) : undefined
     const cleared = state ? [clearCookie(jar, transactionCookieName(jar, state))] : []
@@ -143,31 +150,30 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       const record = await manager.create(sessions.sessionKey(sessionId), flow)
       logger.info?.('jiko-auth: login completed', { subject: infoOf(record).subject })
       const cookies = [...cleared, setSigned(jar, sessionCookie, sessionId, options.absoluteTimeoutSeconds)]
-      return { record, returnTo: transaction.flow.context.returnTo ?? '/', cookies }
+      return { ok: true, record, returnTo: transaction.flow.context.returnTo ?? '/', cookies }
     } catch (error) {
       const failure = toJikoAuthError(error)
       logger.warn?.('jiko-auth: callback refused', { code: failure.code })
-      throw Object.assign(failure, { cookies: cleared })
+      return { ok: false, error: failure, cookies: cleared }
     }
   }
 
   async function callbackPage(request: Request): Promise<Response> {
-    try {
-      const { returnTo, cookies } = await completeCallback(request, new URL(request.url).searchParams)
-      return redirect(returnTo, cookies)
-    } catch (error) {
-      return errorPage(toJikoAuthError(error), loginPath, cookiesOf(error))
-    }
+    const outcome = await completeCallback(request, new URL(request.url).searchParams)
+    return outcome.ok
+      ? redirect(outcome.returnTo, outcome.cookies)
+      : errorPage(outcome.error, loginPath, outcome.cookies)
   }
 
   async function callbackJson(request: Request): Promise<Response> {
     try {
       assertSameOrigin(request)
-      const body = await readJson(request)
-      const { record, returnTo, cookies } = await completeCallback(request, body)
-      return json({ session: infoOf(record), returnTo }, 200, cookies)
+      const outcome = await completeCallback(request, await readJson(request))
+      return outcome.ok
+        ? json({ session: infoOf(outcome.record), returnTo: outcome.returnTo }, 200, outcome.cookies)
+        : jsonError(outcome.error, outcome.cookies)
     } catch (error) {
-      return jsonError(toJikoAuthError(error), cookiesOf(error))
+      return jsonError(toJikoAuthError(error))
     }
   }
 
@@ -267,10 +273,6 @@ function unauthenticated() {
   return new JikoAuthError(ErrorCode.Unauthenticated, 'There is no signed-in session', {
     hint: `Sign in first`,
   })
-}
-
-function cookiesOf(error: unknown): string[] {
-  return (error as { cookies?: string[] }).cookies ?? []
 }
 
 /** The SPA callback body: a JSON object of string parameters (code, state, iss, error, …). */

@@ -66,6 +66,8 @@ export interface TestApp {
   secrets: Set<string>
   /** The refresh tokens the emulator issued, in order. */
   refreshTokens: string[]
+  /** Every refresh token the app sent in a refresh_token grant, in order. */
+  sentRefreshTokens: string[]
   /** Every client assertion the app sent, in order. */
   assertions: string[]
   /** Every authorization code the app exchanged. */
@@ -123,10 +125,12 @@ export async function startApp(
   const secrets = new Set<string>()
   const refreshTokens: string[] = []
   const assertions: string[] = []
+  const sentRefreshTokens: string[] = []
   const codes: string[] = []
   const recordingFetch: HttpAdapter = async (url, init) => {
     const form = new URLSearchParams(init.body)
     assertions.push(form.get('client_assertion') ?? '')
+    if (form.get('grant_type') === 'refresh_token') sentRefreshTokens.push(form.get('refresh_token') ?? '')
     if (form.get('code')) codes.push(form.get('code') as string)
     for (const name of ['code', 'code_verifier', 'client_assertion', 'refresh_token', 'token']) {
       const value = form.get(name)
@@ -170,6 +174,7 @@ export async function startApp(
     secrets,
     refreshTokens,
     assertions,
+    sentRefreshTokens,
     codes,
     client,
     tokenClient: createTokenClient(resolveConfig(client)),

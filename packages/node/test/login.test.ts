@@ -36,9 +36,14 @@ describe('login', () => {
     expect(tx).toMatch(/Path=\//)
     expect(tx).toMatch(/Max-Age=600/)
     expect(tx).not.toMatch(/Secure/)
-    await browser.navigate(login.headers.get('location') as string)
-    const session = browser.seen.find((r) => r.url.startsWith(`${app.origin}/auth/callback`))
-    expect(session?.status).toBe(303)
+    const { url } = await browser.navigate(login.headers.get('location') as string, (u) =>
+      u.startsWith(`${app.origin}/auth/callback`),
+    )
+    const [clearedTx, session = ''] = (await browser.fetch(url)).headers.getSetCookie()
+    expect(clearedTx).toMatch(/^jiko-tx-[\w-]{16}=; Max-Age=0/)
+    expect(session).toMatch(/^jiko-session=/)
+    for (const attribute of [/HttpOnly/, /SameSite=Lax/, /Path=\//]) expect(session).toMatch(attribute)
+    expect(session).not.toMatch(/Secure/)
   })
 
   it('completes two logins started in parallel in one browser (two tabs)', async () => {

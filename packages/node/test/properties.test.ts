@@ -24,17 +24,24 @@ const cookieHeader = fc.oneof(
   fc.string({ maxLength: 200 }),
 )
 
+/** A request carrying the Cookie header, or undefined when no client could send that header value. */
+function withCookie(url: string, cookie: string): Request | undefined {
+  const headers = new Headers()
+  try {
+    headers.set('cookie', cookie)
+  } catch {
+    return undefined
+  }
+  return new Request(url, { headers })
+}
+
 describe('property: cookie parsing', () => {
   it(`GET /session with any Cookie header answers idle, never an error (${RUNS} runs)`, async () => {
     await fc.assert(
       fc.asyncProperty(cookieHeader, async (cookie) => {
-        const headers = new Headers()
-        try {
-          headers.set('cookie', cookie)
-        } catch {
-          return // not a header value a client could send
-        }
-        const response = await auth.handler(new Request('https://app.example/auth/session', { headers }))
+        const request = withCookie('https://app.example/auth/session', cookie)
+        if (!request) return
+        const response = await auth.handler(request)
         expect(response.status).toBe(200)
         expect(((await response.json()) as { authenticated: boolean }).authenticated).toBe(false)
       }),
@@ -45,15 +52,9 @@ describe('property: cookie parsing', () => {
   it(`getAccessToken with any Cookie header throws JIKO_UNAUTHENTICATED only (${RUNS} runs)`, async () => {
     await fc.assert(
       fc.asyncProperty(cookieHeader, async (cookie) => {
-        const headers = new Headers()
-        try {
-          headers.set('cookie', cookie)
-        } catch {
-          return
-        }
-        const error = await auth
-          .getAccessToken(new Request('https://app.example/', { headers }))
-          .catch((e) => e)
+        const request = withCookie('https://app.example/', cookie)
+        if (!request) return
+        const error = await auth.getAccessToken(request).catch((e) => e)
         expect(error).toBeInstanceOf(JikoAuthError)
         expect((error as JikoAuthError).code).toBe(ErrorCode.Unauthenticated)
       }),

@@ -94,12 +94,15 @@ describe('RFC 9700 client requirements', () => {
     await signIn(app, browser)
     const refresh = () =>
       browser.fetch(`${app.origin}/auth/refresh`, { method: 'POST', headers: { origin: app.origin } })
+    const sentBefore = app.sentRefreshTokens.length
+    const issuedAtLogin = app.refreshTokens.at(-1)
     expect((await refresh()).status).toBe(200)
     const rotated = app.refreshTokens.at(-1)
+    expect(rotated).not.toBe(issuedAtLogin)
     expect((await refresh()).status).toBe(200)
-    expect(app.refreshTokens.at(-1)).not.toBe(rotated)
-    const sent = app.secrets
-    expect(sent.has(rotated as string)).toBe(true)
+    // Each refresh sent the newest token it had been given, and no token twice.
+    expect(app.sentRefreshTokens.slice(sentBefore)).toEqual([issuedAtLogin, rotated])
+    expect(new Set(app.sentRefreshTokens).size).toBe(app.sentRefreshTokens.length)
   })
 
   it('§4.11 no open redirect: returnTo stays on this site', async () => {
@@ -109,9 +112,16 @@ describe('RFC 9700 client requirements', () => {
 
   it('§4.16 cookies: HttpOnly, SameSite=Lax, Path=/; the session cookie holds only a signed id', async () => {
     const browser = new Browser()
-    await signIn(app, browser)
-    const setCookie = browser.seen.find((r) => r.url.startsWith(`${app.origin}/auth/callback`))
-    expect(setCookie?.status).toBe(303)
+    const login = await browser.fetch(`${app.origin}/auth/login`)
+    const { url } = await browser.navigate(login.headers.get('location') as string, toCallback)
+    const callback = await browser.fetch(url)
+    const session = callback.headers.getSetCookie().find((c) => c.startsWith('jiko-session=')) ?? ''
+    for (const attribute of [/HttpOnly/, /SameSite=Lax/, /Path=\//, /Max-Age=\d+/])
+      expect(session).toMatch(attribute)
+    // The value is a random id and its HMAC, nothing else: no token, no claim.
+    const value = decodeURIComponent(session.slice('jiko-session='.length).split(';')[0] as string)
+    expect(value).toMatch(/^[\w-]{43}\.[\w+/]{43}$/)
+    for (const secret of app.secrets) expect(value.includes(secret)).toBe(false)
     const response = await browser.fetch(`${app.origin}/auth/logout`, {
       method: 'POST',
       headers: { origin: app.origin },
