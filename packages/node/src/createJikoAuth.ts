@@ -197,7 +197,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     const id = sessionIdOf(request)
     if (id) {
       const key = sessions.sessionKey(id)
-      const record = await manager.load(key)
+      const record = await manager.load(key, true)
       await sessions.deleteSession(key)
       const refreshToken = (record?.flow.context.session as AuthSession | undefined)?.tokens?.refreshToken
       if (refreshToken) {

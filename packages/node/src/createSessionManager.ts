@@ -7,6 +7,14 @@ const sessionOf = (record: SessionRecord) => record.flow.context.session as Auth
 const accessTokenOf = (record: SessionRecord | undefined) =>
   record ? sessionOf(record)?.tokens?.accessToken : undefined
 
+/**
+ * A caller that loses the lock polls the store for the winner's result: soon at first, then every 10 ms. One
+ * caller per process and session polls (the others share its promise), so the store sees at most ~100 reads a
+ * second per waiting process while a refresh is in flight.
+ */
+const FIRST_WAIT_POLL_MS = 2
+const MAX_WAIT_POLL_MS = 10
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -46,14 +54,14 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
     await sessions.saveSession(sessionKey, record, ttl)
   }
 
-  async function load(sessionKey: string): Promise<SessionRecord | undefined> {
+  async function load(sessionKey: string, latest = false): Promise<SessionRecord | undefined> {
     const pending = unsaved.get(sessionKey)
     if (pending) {
       await save(sessionKey, pending)
       unsaved.delete(sessionKey)
       options.logger.info?.('jiko-auth: stored a refreshed session the store had refused earlier')
     }
-    const record = await sessions.loadSession(sessionKey)
+    const record = await sessions.loadSession(sessionKey, { latest })
     if (!record) return undefined
     if (record.absoluteExpiresAt <= clock.now()) {
       await sessions.deleteSession(sessionKey)
@@ -66,12 +74,13 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
   async function refreshAcrossProcesses(sessionKey: string, seen: SessionRecord, force: boolean) {
     const lockKey = sessions.lockKey(sessionKey)
     const giveUpAt = Date.now() + options.refreshLockMs * 2
-    let pause = 5
+    let pause = FIRST_WAIT_POLL_MS
     for (;;) {
       const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
       if (owner !== undefined) {
         try {
-          const current = await load(sessionKey)
+          // A read of its own: one that started before the lock was taken may predate another process's refresh.
+          const current = await load(sessionKey, true)
           if (!current) throw expired()
           const refreshedByOther = accessTokenOf(current) !== accessTokenOf(seen)
           if ((refreshedByOther || !force) && isFresh(current)) return current
@@ -91,7 +100,7 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
         }
       }
       await sleep(pause)
-      pause = Math.min(pause * 2, 20)
+      pause = Math.min(pause * 2, MAX_WAIT_POLL_MS)
       const current = await load(sessionKey)
       if (!current) throw expired()
       if (accessTokenOf(current) !== accessTokenOf(seen) && isFresh(current)) return current
@@ -171,7 +180,7 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
     const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
     if (owner === undefined) return
     try {
-      const current = await load(sessionKey)
+      const current = await load(sessionKey, true)
       if (current) await save(sessionKey, { ...current, touchedAt: clock.now() })
     } finally {
       await sessions.releaseLock(lockKey, owner)

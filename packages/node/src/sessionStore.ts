@@ -42,6 +42,8 @@ export class SessionStore {
    * Records are shared: treat them as immutable.
    */
   readonly #opened = new Map<string, Promise<SessionRecord | undefined>>()
+  /** Reads in flight by storage key: concurrent readers of one session share one request to the store. */
+  readonly #reads = new Map<string, Promise<string | undefined>>()
 
   constructor(
     private readonly store: AuthStore,
@@ -66,8 +68,12 @@ export class SessionStore {
     return this.#call(() => this.store.releaseLock(lockKey, owner))
   }
 
-  async loadSession(sessionKey: string): Promise<SessionRecord | undefined> {
-    const sealed = await this.#call(() => this.store.get(sessionKey))
+  /**
+   * The stored session, opened. Concurrent loads of one key share one read; `latest: true` starts a read of its
+   * own, for callers that must see every write completed before the call (under the refresh lock).
+   */
+  async loadSession(sessionKey: string, { latest = false } = {}): Promise<SessionRecord | undefined> {
+    const sealed = await this.#read(sessionKey, latest)
     if (sealed === undefined) return undefined
     // The storage key is part of the cache key: a value copied under another key must not open from the cache.
     const cacheKey = `${sessionKey}\n${sealed}`
@@ -84,11 +90,13 @@ export class SessionStore {
 
   async saveSession(sessionKey: string, record: SessionRecord, ttlSeconds: number): Promise<void> {
     const sealed = await sealRecord(await this.#key, sessionKey, record)
-    await this.#call(() => this.store.set(sessionKey, sealed, Math.max(1, Math.ceil(ttlSeconds))))
+    await this.#write(sessionKey, () =>
+      this.store.set(sessionKey, sealed, Math.max(1, Math.ceil(ttlSeconds))),
+    )
   }
 
   async deleteSession(sessionKey: string): Promise<void> {
-    await this.#call(() => this.store.delete(sessionKey))
+    await this.#write(sessionKey, () => this.store.delete(sessionKey))
   }
 
   async saveTransaction(state: string, record: TransactionRecord): Promise<void> {
@@ -111,6 +119,27 @@ export class SessionStore {
     if (sealed === undefined) return undefined
     await this.#call(() => this.store.delete(key))
     return openRecord<TransactionRecord>(await this.#key, key, sealed)
+  }
+
+  #read(sessionKey: string, latest: boolean): Promise<string | undefined> {
+    const pending = latest ? undefined : this.#reads.get(sessionKey)
+    if (pending) return pending
+    const read = this.#call(() => this.store.get(sessionKey))
+    this.#reads.set(sessionKey, read)
+    const settled = () => {
+      if (this.#reads.get(sessionKey) === read) this.#reads.delete(sessionKey)
+    }
+    read.then(settled, settled)
+    return read
+  }
+
+  /** A write; once it is done, no later load joins a read that started before it. */
+  async #write(sessionKey: string, operation: () => unknown): Promise<void> {
+    try {
+      await this.#call(operation)
+    } finally {
+      this.#reads.delete(sessionKey)
+    }
   }
 
   async #call<T>(operation: () => T | Promise<T>): Promise<T> {

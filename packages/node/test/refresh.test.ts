@@ -1,4 +1,5 @@
-import { ErrorCode, JikoAuthError } from '@jiko-auth/core'
+import { type AuthStore, ErrorCode, JikoAuthError } from '@jiko-auth/core'
+import { memoryStorage } from '@jiko-auth/storage-memory'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
 import { Browser, bodyOf, requestFrom, signIn, startApp, type TestApp } from './harness.js'
@@ -63,6 +64,39 @@ describe('getAccessToken', () => {
     expect(new Set(tokens).size).toBe(1)
     expect(tokens[0]).not.toBe(before)
     expect(app.emulator.stats.grants).toEqual({ refresh_token: 1 })
+  })
+
+  it('100 concurrent callers: one store read while the session is fresh, two when it refreshes', async () => {
+    const clock = new SimulatedClock()
+    clock.set(Date.now())
+    const inner = memoryStorage()
+    let reads = 0
+    const storage: AuthStore = {
+      ...inner,
+      get(key) {
+        reads++
+        return inner.get(key)
+      },
+    }
+    app = await startApp({ clock, storage })
+    const browser = new Browser()
+    await signIn(app, browser)
+    const burst = () =>
+      Promise.all(
+        Array.from({ length: 100 }, () =>
+          (app as TestApp).auth.getAccessToken(requestFrom(app as TestApp, browser)),
+        ),
+      )
+    reads = 0
+    await burst()
+    expect(reads).toBe(1)
+    clock.increment(900_000)
+    reads = 0
+    const tokens = await burst()
+    expect(new Set(tokens).size).toBe(1)
+    // The shared read, then the refresher's own read under the lock.
+    expect(reads).toBe(2)
+    inner.close?.()
   })
 
   it('without a session: JIKO_UNAUTHENTICATED', async () => {
