@@ -1,6 +1,12 @@
 // 3. Refresh storm: 1,000 concurrent getAccessToken() over 4 processes sharing Redis, on sessions whose tokens
 // just expired, against the emulator. Refresh grants must equal the number of sessions; p50/p99 latency is
 // reported relative to one lone refresh.
+//
+// Two storms, interleaved with their baselines in every round (each round moves the clock past the tokens' expiry):
+// - on one session: the herd alone — 1,000 callers, one grant;
+// - on ten sessions: ten grants, which the single-threaded emulator answers one after the other; beside it the same
+//   ten grants without the herd (one caller per session, at once), so that the emulator's queue is not mistaken
+//   for the library's.
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -10,8 +16,11 @@ import { median, percentile } from './measure.mjs'
 import { createAuth, SECRET, signIn, startBenchEmulator } from './session.mjs'
 
 const PROCESSES = 4
-const CALLERS_EACH = 250
-const SESSIONS = Number(process.env.BENCH_STORM_SESSIONS ?? 10)
+const CALLERS = 1000
+const WIDE_SESSIONS = 10
+const ROUNDS = 10
+const WARMUP_ROUNDS = 3
+const TOKEN_LIFETIME_MS = 900_000
 
 function worker(env) {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./stormWorker.mjs', import.meta.url))], {
@@ -37,35 +46,72 @@ export async function refreshStorm() {
   const workers = []
   try {
     const lone = await signIn(auth, emulator)
-    const warmups = []
-    for (let i = 0; i < PROCESSES; i++) warmups.push(await signIn(auth, emulator))
-    const storm = []
-    for (let i = 0; i < SESSIONS; i++) storm.push(await signIn(auth, emulator))
+    const narrow = [await signIn(auth, emulator)]
+    const wide = []
+    for (let i = 0; i < WIDE_SESSIONS; i++) wide.push(await signIn(auth, emulator))
+    const queue = []
+    for (let i = 0; i < WIDE_SESSIONS; i++) queue.push(await signIn(auth, emulator))
     for (let i = 0; i < PROCESSES; i++)
       workers.push(worker({ redisUrl: redis.url, secret: SECRET, options: client }))
     for (const w of workers) await w.next()
 
-    // Warm every process up (JIT, key import) on a session of its own, so the storm measures steady state.
-    await Promise.all(workers.map((w, i) => w.round(901_000, 20, [warmups[i]])))
-    // A lone refresh, five times (each round's clock is past the previous token's expiry).
-    const loneLatencies = []
-    for (let round = 1; round <= 5; round++) {
-      const { latencies } = await workers[0].round(round * 901_000, 1, [lone])
-      loneLatencies.push(...latencies)
+    /** Runs `callers` getAccessToken() over the processes (as evenly as they divide), on `cookies` in turn. */
+    async function run(offsetMs, callers, cookies) {
+      emulator.stats.reset()
+      const share = (i) => Math.floor(callers / PROCESSES) + (i < callers % PROCESSES ? 1 : 0)
+      const outcomes = await Promise.all(
+        workers.map((w, i) => {
+          // Each process takes its own slice of the sessions when there is one caller per session.
+          const mine = callers === cookies.length ? cookies.filter((_, c) => c % PROCESSES === i) : cookies
+          return share(i) > 0 ? w.round(offsetMs, share(i), mine) : { latencies: [], errors: [] }
+        }),
+      )
+      const latencies = outcomes.flatMap((o) => o.latencies)
+      return {
+        latencies,
+        errors: outcomes.flatMap((o) => o.errors).length,
+        grants: emulator.stats.grants.refresh_token ?? 0,
+      }
     }
-    emulator.stats.reset()
-    const outcomes = await Promise.all(workers.map((w) => w.round(901_000, CALLERS_EACH, storm)))
-    const latencies = outcomes.flatMap((o) => o.latencies)
-    const errors = outcomes.flatMap((o) => o.errors)
-    const loneMs = median(loneLatencies)
+
+    const scenarios = {
+      lone: { callers: 1, cookies: [lone] },
+      narrow: { callers: CALLERS, cookies: narrow },
+      wide: { callers: CALLERS, cookies: wide },
+      queue: { callers: WIDE_SESSIONS, cookies: queue },
+    }
+    const names = Object.keys(scenarios)
+    const samples = Object.fromEntries(names.map((name) => [name, { p50: [], p99: [], grantsOk: true }]))
+    let errors = 0
+    for (let round = 1; round <= WARMUP_ROUNDS + ROUNDS; round++) {
+      // Every session's token has expired at this round's clock (each refresh gives it 900 s more).
+      const offsetMs = round * (TOKEN_LIFETIME_MS + 1000)
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(k + round) % names.length]
+        const { callers, cookies } = scenarios[name]
+        const outcome = await run(offsetMs, callers, cookies)
+        if (round <= WARMUP_ROUNDS) continue
+        errors += outcome.errors
+        samples[name].grantsOk &&= outcome.grants === cookies.length
+        samples[name].p50.push(percentile(outcome.latencies, 50))
+        samples[name].p99.push(percentile(outcome.latencies, 99))
+      }
+    }
+    const summary = (name) => ({
+      p50Ms: median(samples[name].p50),
+      p99Ms: median(samples[name].p99),
+      grantsOk: samples[name].grantsOk,
+    })
     return {
-      callers: PROCESSES * CALLERS_EACH,
-      sessions: SESSIONS,
-      refreshGrants: emulator.stats.grants.refresh_token ?? 0,
-      errors: errors.length,
-      loneMs,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
+      callers: CALLERS,
+      processes: PROCESSES,
+      rounds: ROUNDS,
+      wideSessions: WIDE_SESSIONS,
+      errors,
+      loneMs: summary('lone').p50Ms,
+      narrow: summary('narrow'),
+      wide: summary('wide'),
+      queue: summary('queue'),
     }
   } finally {
     for (const w of workers) w.stop()

@@ -23,8 +23,7 @@ export function readCookies(request: Request): Record<string, string | undefined
 }
 
 /** The value of a signed cookie, or undefined when absent or not signed by us. */
-export function readSigned(jar: CookieJar, cookies: Record<string, string | undefined>, cookieName: string) {
-  const raw = cookies[cookieName]
+export function readSigned(jar: CookieJar, raw: string | undefined) {
   if (!raw) return undefined
   const value = signature.unsign(raw, Buffer.from(jar.signingKey))
   return value === false ? undefined : value

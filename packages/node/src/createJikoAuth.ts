@@ -5,6 +5,7 @@ import {
   JikoAuthError,
   toJikoAuthError,
 } from '@jiko-auth/core'
+import { BoundedMap } from './boundedMap.js'
 import {
   type CookieJar,
   clearCookie,
@@ -21,6 +22,8 @@ import { errorPage, json, jsonError, NO_SESSION, redirect, type SessionInfo } fr
 import { safeReturnTo } from './safeReturnTo.js'
 import { deriveKey } from './sealRecord.js'
 import { newSessionId, type SessionRecord, SessionStore, TRANSACTION_TTL_SECONDS } from './sessionStore.js'
+
+const VERIFIED_COOKIE_CACHE_SIZE = 1000
 
 export interface JikoAuth {
   /** Where the routes are served, e.g. `/auth`. */
@@ -73,7 +76,23 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
   const sessionCookie = sessionCookieName(jar)
   const loginPath = `${basePath}/login`
 
-  const sessionIdOf = (request: Request) => readSigned(jar, readCookies(request), sessionCookie)
+  /**
+   * Storage keys by session cookie value, for cookies that verified: a burst of requests with one cookie checks
+   * its signature and hashes its id once. Only verified values are kept, so a forged cookie never hits.
+   */
+  const verifiedCookies = new BoundedMap<string, string>(VERIFIED_COOKIE_CACHE_SIZE)
+  function sessionKeyOf(request: Request): string | undefined {
+    const raw = readCookies(request)[sessionCookie]
+    if (!raw) return undefined
+    let key = verifiedCookies.get(raw)
+    if (key === undefined) {
+      const id = readSigned(jar, raw)
+      if (id === undefined) return undefined
+      key = sessions.sessionKey(id)
+      verifiedCookies.set(raw, key)
+    }
+    return key
+  }
 
   function infoOf(record: SessionRecord | undefined): SessionInfo {
     const session = record?.flow.context.session as AuthSession | undefined
@@ -123,7 +142,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
           hint: 'Start the login again',
         })
       }
-      const bound = readSigned(jar, readCookies(request), transactionCookieName(jar, state))
+      const bound = readSigned(jar, readCookies(request)[transactionCookieName(jar, state)])
       if (bound !== state) {
         throw new JikoAuthError(
           ErrorCode.StateMismatch,
@@ -144,8 +163,8 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
         )
       }
       const flow = await flows.completeLogin(transaction.flow, `?${params}`)
-      const previous = sessionIdOf(request)
-      if (previous) await sessions.deleteSession(sessions.sessionKey(previous))
+      const previous = sessionKeyOf(request)
+      if (previous) await sessions.deleteSession(previous)
       const sessionId = newSessionId()
       const record = await manager.create(sessions.sessionKey(sessionId), flow)
       logger.info?.('jiko-auth: login completed', { subject: infoOf(record).subject })
@@ -179,10 +198,10 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
 
   async function refresh(request: Request): Promise<Response> {
     assertSameOrigin(request)
-    const id = sessionIdOf(request)
-    if (!id) throw unauthenticated()
+    const key = sessionKeyOf(request)
+    if (!key) throw unauthenticated()
     try {
-      const record = await manager.fresh(sessions.sessionKey(id), { force: true })
+      const record = await manager.fresh(key, { force: true })
       if (!record) throw unauthenticated()
       return json(infoOf(record))
     } catch (error) {
@@ -194,9 +213,8 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
 
   async function logout(request: Request): Promise<Response> {
     assertSameOrigin(request)
-    const id = sessionIdOf(request)
-    if (id) {
-      const key = sessions.sessionKey(id)
+    const key = sessionKeyOf(request)
+    if (key) {
       const record = await manager.load(key, true)
       await sessions.deleteSession(key)
       const refreshToken = (record?.flow.context.session as AuthSession | undefined)?.tokens?.refreshToken
@@ -239,8 +257,8 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
   }
 
   async function getSession(request: Request): Promise<SessionInfo> {
-    const id = sessionIdOf(request)
-    return id ? infoOf(await manager.load(sessions.sessionKey(id))) : NO_SESSION
+    const key = sessionKeyOf(request)
+    return key ? infoOf(await manager.load(key)) : NO_SESSION
   }
 
   return {
@@ -257,9 +275,9 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     },
 
     async getAccessToken(request) {
-      const id = sessionIdOf(request)
-      if (!id) throw unauthenticated()
-      const record = await manager.fresh(sessions.sessionKey(id))
+      const key = sessionKeyOf(request)
+      if (!key) throw unauthenticated()
+      const record = await manager.fresh(key)
       const token = (record?.flow.context.session as AuthSession | undefined)?.tokens?.accessToken
       if (!token) throw unauthenticated()
       return token

@@ -8,12 +8,12 @@ const accessTokenOf = (record: SessionRecord | undefined) =>
   record ? sessionOf(record)?.tokens?.accessToken : undefined
 
 /**
- * A caller that loses the lock polls the store for the winner's result: soon at first, then every 10 ms. One
- * caller per process and session polls (the others share its promise), so the store sees at most ~100 reads a
+ * A caller that loses the lock polls the store for the winner's result: soon at first, then every 5 ms. One
+ * caller per process and session polls (the others share its promise), so the store sees at most ~200 reads a
  * second per waiting process while a refresh is in flight.
  */
 const FIRST_WAIT_POLL_MS = 2
-const MAX_WAIT_POLL_MS = 10
+const MAX_WAIT_POLL_MS = 5
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { type AuthMachineContext, type AuthStore, ErrorCode, JikoAuthError } from '@jiko-auth/core'
 import type { Snapshot } from 'xstate'
+import { BoundedMap } from './boundedMap.js'
 import { importSealingKey, openRecord, type SealingKey, sealRecord } from './sealRecord.js'
 
 /** The machine's persisted snapshot, as stored. */
@@ -41,7 +42,7 @@ export class SessionStore {
    * Opened records by sealed value: the same bytes always open to the same record, so the cache is never stale.
    * Records are shared: treat them as immutable.
    */
-  readonly #opened = new Map<string, Promise<SessionRecord | undefined>>()
+  readonly #opened = new BoundedMap<string, Promise<SessionRecord | undefined>>(OPENED_CACHE_SIZE)
   /** Reads in flight by storage key: concurrent readers of one session share one request to the store. */
   readonly #reads = new Map<string, Promise<string | undefined>>()
 
@@ -81,8 +82,6 @@ export class SessionStore {
     if (!opened) {
       // The promise is cached, so concurrent readers of one session decrypt it once.
       opened = this.#key.then((key) => openRecord<SessionRecord>(key, sessionKey, sealed))
-      if (this.#opened.size >= OPENED_CACHE_SIZE)
-        this.#opened.delete(this.#opened.keys().next().value as string)
       this.#opened.set(cacheKey, opened)
     }
     return opened
