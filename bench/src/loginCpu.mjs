@@ -3,6 +3,7 @@
 // configured for Jiko vs the floor (PKCE + two PS256 signatures with node:crypto).
 import { constants, createHash, randomBytes, sign } from 'node:crypto'
 import {
+  authMachine,
   buildAuthorizationUrl,
   createDirectMachine,
   createPkcePair,
@@ -14,7 +15,7 @@ import {
 import { nodeCryptoAdapter } from '@jiko-auth/node'
 import { exportPKCS8, generateKeyPair } from 'jose'
 import * as oidc from 'openid-client'
-import { createActor, waitFor } from 'xstate'
+import { createActor, fromPromise, waitFor } from 'xstate'
 import { compare } from './measure.mjs'
 
 const issuer = 'https://auth.jiko.test'
@@ -41,8 +42,8 @@ export async function loginCpu() {
     scopes: ['pockets.read'],
     privateKey: pem,
   })
-  const machine = createDirectMachine({ config, crypto: nodeCryptoAdapter, http: { http: stub } })
-  const jiko = async () => {
+  /** One login through the machine: LOGIN, CALLBACK, REFRESH, as `@jiko-auth/node` drives it. */
+  const loginThrough = async (machine) => {
     const actor = createActor(machine, { input: {} }).start()
     actor.send({ type: 'LOGIN' })
     const { context } = await waitFor(actor, (s) => s.matches('awaitingCallback'))
@@ -55,6 +56,26 @@ export async function loginCpu() {
     await waitFor(actor, (s) => s.matches('authenticated') && s.context.session !== signedIn.context.session)
     actor.stop()
   }
+  const direct = createDirectMachine({ config, crypto: nodeCryptoAdapter, http: { http: stub } })
+  const jiko = () => loginThrough(direct)
+
+  // The interpreter's own share: the same three steps with actors that answer at once.
+  const canned = (expiresAt = Date.now() + 900_000) => ({
+    issuedAt: 0,
+    expiresAt,
+    tokens: { accessToken: 'a', refreshToken: 'r', tokenType: 'Bearer', issuedAt: 0, expiresAt },
+  })
+  const instant = authMachine.provide({
+    actors: {
+      startAuthorization: fromPromise(async () => ({
+        authorizationUrl: `${issuer}/api/oauth2/authorize`,
+        transaction: { state: 's', codeVerifier: 'v', createdAt: 0 },
+      })),
+      exchangeCode: fromPromise(async () => canned()),
+      refreshTokens: fromPromise(async () => canned()),
+    },
+  })
+  const interpreter = () => loginThrough(instant)
 
   // The same protocol work without the machine (what the direct actors do, called in a row).
   const tokenClient = createTokenClient(config, { crypto: nodeCryptoAdapter, http: { http: stub } })
@@ -122,6 +143,7 @@ export async function loginCpu() {
   const result = await compare([
     { name: 'jiko', run: jiko },
     { name: 'jiko functions', run: jikoFunctions },
+    { name: 'xstate interpreter', run: interpreter },
     { name: 'openid-client', run: openidClient },
     { name: 'floor', run: floor },
   ])

@@ -39,10 +39,12 @@ const OPENED_CACHE_SIZE = 1000
 export class SessionStore {
   readonly #key: Promise<SealingKey>
   /**
-   * Opened records by sealed value: the same bytes always open to the same record, so the cache is never stale.
-   * Records are shared: treat them as immutable.
+   * The last opened record of each storage key, with the sealed value it came from: the same bytes under the same
+   * key always open to the same record, so the cache is never stale. Records are shared: treat them as immutable.
    */
-  readonly #opened = new BoundedMap<string, Promise<SessionRecord | undefined>>(OPENED_CACHE_SIZE)
+  readonly #opened = new BoundedMap<string, { sealed: string; record: Promise<SessionRecord | undefined> }>(
+    OPENED_CACHE_SIZE,
+  )
   /** Reads in flight by storage key: concurrent readers of one session share one request to the store. */
   readonly #reads = new Map<string, Promise<string | undefined>>()
 
@@ -76,15 +78,14 @@ export class SessionStore {
   async loadSession(sessionKey: string, { latest = false } = {}): Promise<SessionRecord | undefined> {
     const sealed = await this.#read(sessionKey, latest)
     if (sealed === undefined) return undefined
-    // The storage key is part of the cache key: a value copied under another key must not open from the cache.
-    const cacheKey = `${sessionKey}\n${sealed}`
-    let opened = this.#opened.get(cacheKey)
-    if (!opened) {
-      // The promise is cached, so concurrent readers of one session decrypt it once.
-      opened = this.#key.then((key) => openRecord<SessionRecord>(key, sessionKey, sealed))
-      this.#opened.set(cacheKey, opened)
-    }
-    return opened
+    // Keyed by storage key, so a value copied under another key never opens from the cache; compared by value
+    // (a shared read hands every caller the same string, so the comparison is usually by reference).
+    const cached = this.#opened.get(sessionKey)
+    if (cached?.sealed === sealed) return cached.record
+    // The promise is cached, so concurrent readers of one session decrypt it once.
+    const record = this.#key.then((key) => openRecord<SessionRecord>(key, sessionKey, sealed))
+    this.#opened.set(sessionKey, { sealed, record })
+    return record
   }
 
   async saveSession(sessionKey: string, record: SessionRecord, ttlSeconds: number): Promise<void> {

@@ -77,6 +77,16 @@ describe('SessionStore reads', () => {
     slow.close()
   })
 
+  it('a sealed session copied under another key does not open, even once opened under its own', async () => {
+    const store = memoryStorage()
+    const sessions = new SessionStore(store, deriveKey(SECRET, 'session-encryption'))
+    await sessions.saveSession(KEY, recordWith('a'), 60)
+    expect(markerOf(await sessions.loadSession(KEY))).toBe('a')
+    await store.set('jiko:session:other', (await store.get(KEY)) as string, 60)
+    expect(await sessions.loadSession('jiko:session:other')).toBeUndefined()
+    store.close?.()
+  })
+
   it('a failed read fails its sharers, and the next load reads again', async () => {
     let reads = 0
     const failing: AuthStore = {
