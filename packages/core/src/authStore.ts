@@ -3,7 +3,8 @@ export type MaybePromise<T> = T | Promise<T>
 
 /**
  * The storage contract every `@jiko-auth/storage-*` adapter implements. Values are opaque strings (already
- * encrypted by the caller). The lock lets exactly one of many processes refresh a session.
+ * encrypted by the caller). The lock lets exactly one of many processes refresh a session. Every call must settle:
+ * a network store gives up with an error after a deadline of its own rather than leave a request waiting.
  *
  * @example
  * ```ts

@@ -93,6 +93,11 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     }
     return key
   }
+  /** After the session ends, its cookie value need not stay in memory. */
+  function forgetVerifiedCookie(request: Request) {
+    const raw = readCookies(request)[sessionCookie]
+    if (raw) verifiedCookies.delete(raw)
+  }
 
   function infoOf(record: SessionRecord | undefined): SessionInfo {
     const session = record?.flow.context.session as AuthSession | undefined
@@ -164,7 +169,10 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       }
       const flow = await flows.completeLogin(transaction.flow, `?${params}`)
       const previous = sessionKeyOf(request)
-      if (previous) await sessions.deleteSession(previous)
+      if (previous) {
+        await manager.end(previous)
+        forgetVerifiedCookie(request)
+      }
       const sessionId = newSessionId()
       const record = await manager.create(sessions.sessionKey(sessionId), flow)
       logger.info?.('jiko-auth: login completed', { subject: infoOf(record).subject })
@@ -215,8 +223,8 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     assertSameOrigin(request)
     const key = sessionKeyOf(request)
     if (key) {
-      const record = await manager.load(key, true)
-      await sessions.deleteSession(key)
+      const record = await manager.end(key)
+      forgetVerifiedCookie(request)
       const refreshToken = (record?.flow.context.session as AuthSession | undefined)?.tokens?.refreshToken
       if (refreshToken) {
         await tokens.revoke(refreshToken, { hint: 'refresh_token' }).catch((error: unknown) => {

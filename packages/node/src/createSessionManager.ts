@@ -8,12 +8,13 @@ const accessTokenOf = (record: SessionRecord | undefined) =>
   record ? sessionOf(record)?.tokens?.accessToken : undefined
 
 /**
- * A caller that loses the lock polls the store for the winner's result: soon at first, then every 5 ms. One
- * caller per process and session polls (the others share its promise), so the store sees at most ~200 reads a
- * second per waiting process while a refresh is in flight.
+ * A caller that finds the session's lock taken polls the store for the holder's result: soon at first, then every
+ * 5 ms, and tries the lock again at most every 20 ms. One caller per process and session waits (the others share
+ * its promise), so a waiting process costs the store ~200 reads and ~50 lock attempts a second.
  */
 const FIRST_WAIT_POLL_MS = 2
 const MAX_WAIT_POLL_MS = 5
+const LOCK_RETRY_MS = 20
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -29,8 +30,9 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
   const inFlight = new Map<string, Promise<SessionRecord>>()
   /**
    * Refreshed sessions this process could not store (the store failed after Jiko had rotated the refresh token).
-   * They are written on the next access, before anything else: the rotated token is never lost while this process
-   * lives (see docs/security.md for the window that remains).
+   * They are written on the next access, under the session's lock and only if the session still exists: the
+   * rotated token is never lost while this process lives, and a session ended meanwhile stays ended (see
+   * docs/security.md for the window that remains).
    */
   const unsaved = new Map<string, SessionRecord>()
 
@@ -54,13 +56,8 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
     await sessions.saveSession(sessionKey, record, ttl)
   }
 
-  async function load(sessionKey: string, latest = false): Promise<SessionRecord | undefined> {
-    const pending = unsaved.get(sessionKey)
-    if (pending) {
-      await save(sessionKey, pending)
-      unsaved.delete(sessionKey)
-      options.logger.info?.('jiko-auth: stored a refreshed session the store had refused earlier')
-    }
+  /** The stored session (a read shared with concurrent ones unless `latest`); an expired one is deleted. */
+  async function read(sessionKey: string, latest: boolean): Promise<SessionRecord | undefined> {
     const record = await sessions.loadSession(sessionKey, { latest })
     if (!record) return undefined
     if (record.absoluteExpiresAt <= clock.now()) {
@@ -70,46 +67,89 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
     return record
   }
 
-  /** Refreshes under the store's lock; a caller that does not get the lock waits for the holder's result. */
-  async function refreshAcrossProcesses(sessionKey: string, seen: SessionRecord, force: boolean) {
+  /** The session, after writing a refreshed one this process still holds (see `unsaved`). */
+  async function load(sessionKey: string): Promise<SessionRecord | undefined> {
+    if (unsaved.has(sessionKey)) await underLock(sessionKey, () => storeUnsaved(sessionKey))
+    return read(sessionKey, false)
+  }
+
+  /** With the session's lock held: writes the refreshed session the store refused, unless it has ended since. */
+  async function storeUnsaved(sessionKey: string) {
+    const pending = unsaved.get(sessionKey)
+    if (!pending) return
+    if (await sessions.loadSession(sessionKey, { latest: true })) {
+      await save(sessionKey, pending)
+      options.logger.info?.('jiko-auth: stored a refreshed session the store had refused earlier')
+    }
+    unsaved.delete(sessionKey)
+  }
+
+  /**
+   * Runs `work` holding the session's lock, waiting while another caller (in any process) holds it. While waiting,
+   * `settled` may end the wait with an answer of its own (the holder's result).
+   */
+  async function underLock<T>(
+    sessionKey: string,
+    work: () => Promise<T>,
+    settled?: () => Promise<T | undefined>,
+  ): Promise<T> {
     const lockKey = sessions.lockKey(sessionKey)
     const giveUpAt = Date.now() + options.refreshLockMs * 2
     let pause = FIRST_WAIT_POLL_MS
+    let nextAttemptAt = 0
     for (;;) {
-      const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
-      if (owner !== undefined) {
-        try {
-          // A read of its own: one that started before the lock was taken may predate another process's refresh.
-          const current = await load(sessionKey, true)
-          if (!current) throw expired()
-          const refreshedByOther = accessTokenOf(current) !== accessTokenOf(seen)
-          if ((refreshedByOther || !force) && isFresh(current)) return current
-          const flow = await refreshFlow(sessionKey, current.flow)
-          const next: SessionRecord = { ...current, flow, touchedAt: clock.now() }
-          // Persisted before anyone is given the new tokens: the old refresh token is spent from here on.
+      if (Date.now() >= nextAttemptAt) {
+        const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
+        if (owner !== undefined) {
           try {
-            await save(sessionKey, next)
-          } catch (error) {
-            unsaved.set(sessionKey, next)
-            throw error
+            return await work()
+          } finally {
+            await sessions.releaseLock(lockKey, owner)
           }
-          options.logger.info?.('jiko-auth: session refreshed')
-          return next
-        } finally {
-          await sessions.releaseLock(lockKey, owner)
         }
+        nextAttemptAt = Date.now() + LOCK_RETRY_MS
       }
       await sleep(pause)
       pause = Math.min(pause * 2, MAX_WAIT_POLL_MS)
-      const current = await load(sessionKey)
-      if (!current) throw expired()
-      if (accessTokenOf(current) !== accessTokenOf(seen) && isFresh(current)) return current
+      const answer = await settled?.()
+      if (answer !== undefined) return answer
       if (Date.now() > giveUpAt) {
         throw new JikoAuthError(ErrorCode.StorageError, 'Timed out waiting for another process to refresh', {
           hint: 'Check the refresh lock of the storage backend; the session is unchanged',
         })
       }
     }
+  }
+
+  /** Refreshes under the session's lock; a caller that does not get the lock waits for the holder's result. */
+  function refreshAcrossProcesses(sessionKey: string, seen: SessionRecord, force: boolean) {
+    return underLock(
+      sessionKey,
+      async () => {
+        await storeUnsaved(sessionKey)
+        // A read of its own: one that started before the lock was taken may predate another process's refresh.
+        const current = await read(sessionKey, true)
+        if (!current) throw expired()
+        const refreshedByOther = accessTokenOf(current) !== accessTokenOf(seen)
+        if ((refreshedByOther || !force) && isFresh(current)) return current
+        const flow = await refreshFlow(sessionKey, current.flow)
+        const next: SessionRecord = { ...current, flow, touchedAt: clock.now() }
+        // Persisted before anyone is given the new tokens: the old refresh token is spent from here on.
+        try {
+          await save(sessionKey, next)
+        } catch (error) {
+          unsaved.set(sessionKey, next)
+          throw error
+        }
+        options.logger.info?.('jiko-auth: session refreshed')
+        return next
+      },
+      async () => {
+        const current = await read(sessionKey, false)
+        if (!current) throw expired()
+        return accessTokenOf(current) !== accessTokenOf(seen) && isFresh(current) ? current : undefined
+      },
+    )
   }
 
   async function refreshFlow(sessionKey: string, flow: PersistedFlow): Promise<PersistedFlow> {
@@ -151,6 +191,20 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
     },
 
     /**
+     * Ends the session: deletes it under its lock, so that a refresh in flight (in any process) finishes first and
+     * cannot write it back. Resolves to the last record (for revocation), or undefined.
+     */
+    end(sessionKey: string): Promise<SessionRecord | undefined> {
+      return underLock(sessionKey, async () => {
+        const pending = unsaved.get(sessionKey)
+        unsaved.delete(sessionKey)
+        const stored = await read(sessionKey, true)
+        await sessions.deleteSession(sessionKey)
+        return pending ?? stored
+      })
+    },
+
+    /**
      * The session with an access token valid for at least the leeway, refreshing it first when due (or always,
      * with `force`). Undefined when there is no session.
      */
@@ -180,7 +234,8 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
     const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
     if (owner === undefined) return
     try {
-      const current = await load(sessionKey, true)
+      await storeUnsaved(sessionKey)
+      const current = await read(sessionKey, true)
       if (current) await save(sessionKey, { ...current, touchedAt: clock.now() })
     } finally {
       await sessions.releaseLock(lockKey, owner)

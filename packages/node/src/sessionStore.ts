@@ -33,6 +33,9 @@ export const newSessionId = () => randomBytes(32).toString('base64url')
  * Sessions and login transactions over an AuthStore. Keys are hashes (the store never sees a cookie value or a
  * state), values are sealed. Store failures become `JIKO_STORAGE_ERROR`.
  */
+/** How long a read in flight may be joined by other loads of the same session. */
+const SHARED_READ_WINDOW_MS = 100
+
 /** How many opened sessions are kept decrypted (by their sealed value) to spare the hot path a decryption. */
 const OPENED_CACHE_SIZE = 1000
 
@@ -46,7 +49,7 @@ export class SessionStore {
     OPENED_CACHE_SIZE,
   )
   /** Reads in flight by storage key: concurrent readers of one session share one request to the store. */
-  readonly #reads = new Map<string, Promise<string | undefined>>()
+  readonly #reads = new Map<string, { read: Promise<string | undefined>; startedAt: number }>()
 
   constructor(
     private readonly store: AuthStore,
@@ -97,6 +100,8 @@ export class SessionStore {
 
   async deleteSession(sessionKey: string): Promise<void> {
     await this.#write(sessionKey, () => this.store.delete(sessionKey))
+    // Its tokens need not stay decrypted in memory.
+    this.#opened.delete(sessionKey)
   }
 
   async saveTransaction(state: string, record: TransactionRecord): Promise<void> {
@@ -121,19 +126,26 @@ export class SessionStore {
     return openRecord<TransactionRecord>(await this.#key, key, sealed)
   }
 
+  /** A read of the stored value, shared with a read of the same key started less than 100 ms ago. */
   #read(sessionKey: string, latest: boolean): Promise<string | undefined> {
+    const now = performance.now()
     const pending = latest ? undefined : this.#reads.get(sessionKey)
-    if (pending) return pending
+    // A read that has not settled within the window is not joined: one stuck request stays one stuck request.
+    if (pending && now - pending.startedAt < SHARED_READ_WINDOW_MS) return pending.read
     const read = this.#call(() => this.store.get(sessionKey))
-    this.#reads.set(sessionKey, read)
+    const entry = { read, startedAt: now }
+    this.#reads.set(sessionKey, entry)
     const settled = () => {
-      if (this.#reads.get(sessionKey) === read) this.#reads.delete(sessionKey)
+      if (this.#reads.get(sessionKey) === entry) this.#reads.delete(sessionKey)
     }
     read.then(settled, settled)
     return read
   }
 
-  /** A write; once it is done, no later load joins a read that started before it. */
+  /**
+   * A write; once it is done, no later load in this process joins a read that started before it. (Writes by other
+   * processes are seen by the next read that starts after them.)
+   */
   async #write(sessionKey: string, operation: () => unknown): Promise<void> {
     try {
       await this.#call(operation)
