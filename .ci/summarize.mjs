@@ -6,23 +6,23 @@ import { join } from 'node:path'
 let passed = 0
 let failed = 0
 const missing = []
-for (const root of ['packages', 'apps', 'bench']) {
-  if (!existsSync(root)) continue
-  for (const name of readdirSync(root)) {
-    const dir = join(root, name)
-    const pkgFile = join(dir, 'package.json')
-    if (!existsSync(pkgFile)) continue
-    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'))
-    if (!pkg.scripts?.test) continue
-    const report = join(dir, 'test-results.json')
-    if (!existsSync(report)) {
-      missing.push(pkg.name)
-      continue
-    }
-    const result = JSON.parse(readFileSync(report, 'utf8'))
-    passed += result.numPassedTests
-    failed += result.numFailedTests + (result.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(result)
+const dirs = ['bench']
+for (const root of ['packages', 'apps']) {
+  if (existsSync(root)) dirs.push(...readdirSync(root).map((name) => join(root, name)))
+}
+for (const dir of dirs) {
+  const pkgFile = join(dir, 'package.json')
+  if (!existsSync(pkgFile)) continue
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'))
+  if (!pkg.scripts?.test) continue
+  const report = join(dir, 'test-results.json')
+  if (!existsSync(report)) {
+    missing.push(pkg.name)
+    continue
   }
+  const result = JSON.parse(readFileSync(report, 'utf8'))
+  passed += result.numPassedTests
+  failed += result.numFailedTests + (result.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(result)
 }
 
 function countSuitesWithFailedTests(result) {

@@ -16,10 +16,6 @@ import { median, percentile } from './measure.mjs'
 import { createAuth, SECRET, signIn, startBenchEmulator } from './session.mjs'
 
 const PROCESSES = 4
-const CALLERS = 1000
-const WIDE_SESSIONS = 10
-const ROUNDS = 10
-const WARMUP_ROUNDS = 3
 const TOKEN_LIFETIME_MS = 900_000
 
 function worker(env) {
@@ -38,7 +34,13 @@ function worker(env) {
   }
 }
 
-export async function refreshStorm() {
+/** The defaults are the benchmark's; tests pass small ones. */
+export async function refreshStorm({
+  callers = 1000,
+  wideSessions = 10,
+  rounds = 10,
+  warmupRounds = 3,
+} = {}) {
   const { emulator, client } = await startBenchEmulator()
   const redis = await startRedisServer()
   const storage = redisStorage({ url: redis.url })
@@ -48,21 +50,21 @@ export async function refreshStorm() {
     const lone = await signIn(auth, emulator)
     const narrow = [await signIn(auth, emulator)]
     const wide = []
-    for (let i = 0; i < WIDE_SESSIONS; i++) wide.push(await signIn(auth, emulator))
+    for (let i = 0; i < wideSessions; i++) wide.push(await signIn(auth, emulator))
     const queue = []
-    for (let i = 0; i < WIDE_SESSIONS; i++) queue.push(await signIn(auth, emulator))
+    for (let i = 0; i < wideSessions; i++) queue.push(await signIn(auth, emulator))
     for (let i = 0; i < PROCESSES; i++)
       workers.push(worker({ redisUrl: redis.url, secret: SECRET, options: client }))
     for (const w of workers) await w.next()
 
-    /** Runs `callers` getAccessToken() over the processes (as evenly as they divide), on `cookies` in turn. */
-    async function run(offsetMs, callers, cookies) {
+    /** Runs `count` getAccessToken() over the processes (as evenly as they divide), on `cookies` in turn. */
+    async function run(offsetMs, count, cookies) {
       emulator.stats.reset()
-      const share = (i) => Math.floor(callers / PROCESSES) + (i < callers % PROCESSES ? 1 : 0)
+      const share = (i) => Math.floor(count / PROCESSES) + (i < count % PROCESSES ? 1 : 0)
       const outcomes = await Promise.all(
         workers.map((w, i) => {
           // Each process takes its own slice of the sessions when there is one caller per session.
-          const mine = callers === cookies.length ? cookies.filter((_, c) => c % PROCESSES === i) : cookies
+          const mine = count === cookies.length ? cookies.filter((_, c) => c % PROCESSES === i) : cookies
           return share(i) > 0 ? w.round(offsetMs, share(i), mine) : { latencies: [], errors: [] }
         }),
       )
@@ -76,23 +78,23 @@ export async function refreshStorm() {
 
     const scenarios = {
       lone: { callers: 1, cookies: [lone] },
-      narrow: { callers: CALLERS, cookies: narrow },
-      wide: { callers: CALLERS, cookies: wide },
-      queue: { callers: WIDE_SESSIONS, cookies: queue },
+      narrow: { callers, cookies: narrow },
+      wide: { callers, cookies: wide },
+      queue: { callers: wideSessions, cookies: queue },
     }
     const names = Object.keys(scenarios)
     const samples = Object.fromEntries(names.map((name) => [name, { p50: [], p99: [], grantsOk: true }]))
     let errors = 0
-    for (let round = 1; round <= WARMUP_ROUNDS + ROUNDS; round++) {
+    for (let round = 1; round <= warmupRounds + rounds; round++) {
       // Every session's token has expired at this round's clock (each refresh gives it 900 s more).
       const offsetMs = round * (TOKEN_LIFETIME_MS + 1000)
       for (let k = 0; k < names.length; k++) {
         const name = names[(k + round) % names.length]
-        const { callers, cookies } = scenarios[name]
-        const outcome = await run(offsetMs, callers, cookies)
-        if (round <= WARMUP_ROUNDS) continue
+        const scenario = scenarios[name]
+        const outcome = await run(offsetMs, scenario.callers, scenario.cookies)
+        if (round <= warmupRounds) continue
         errors += outcome.errors
-        samples[name].grantsOk &&= outcome.grants === cookies.length
+        samples[name].grantsOk &&= outcome.grants === scenario.cookies.length
         samples[name].p50.push(percentile(outcome.latencies, 50))
         samples[name].p99.push(percentile(outcome.latencies, 99))
       }
@@ -103,10 +105,10 @@ export async function refreshStorm() {
       grantsOk: samples[name].grantsOk,
     })
     return {
-      callers: CALLERS,
+      callers,
       processes: PROCESSES,
-      rounds: ROUNDS,
-      wideSessions: WIDE_SESSIONS,
+      rounds,
+      wideSessions,
       errors,
       loneMs: summary('lone').p50Ms,
       narrow: summary('narrow'),

@@ -11,8 +11,6 @@ import Database from 'better-sqlite3'
 import { createClient } from 'redis'
 import { createAuth, signIn, startBenchEmulator } from './session.mjs'
 
-const SESSIONS = 200
-
 const keyOf = (cookie) => {
   const signed = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
   return `jiko:session:${createHash('sha256')
@@ -20,7 +18,8 @@ const keyOf = (cookie) => {
     .digest('base64url')}`
 }
 
-export async function sessionMemory() {
+/** `sessions`: how many sessions the SQLite figure averages over. */
+export async function sessionMemory({ sessions = 200 } = {}) {
   const { emulator, client } = await startBenchEmulator()
   const redis = await startRedisServer()
   const dir = mkdtempSync(join(tmpdir(), 'jiko-bench-mem-'))
@@ -37,7 +36,7 @@ export async function sessionMemory() {
     const path = join(dir, 'mem.db')
     const sqlite = sqliteStorage({ path })
     const sqliteAuth = createAuth(client, sqlite)
-    for (let i = 0; i < SESSIONS; i++) await signIn(sqliteAuth, emulator)
+    for (let i = 0; i < sessions; i++) await signIn(sqliteAuth, emulator)
     sqlite.close()
     const db = new Database(path)
     const rows = db
