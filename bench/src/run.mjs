@@ -82,7 +82,7 @@ const table = [
 ].join('\n')
 const markdown = `# Benchmark results
 
-Measured on ${date} on a 2-core machine; ${versions}. Medians over 12 interleaved rounds after 2 warm-up rounds;
+Measured on ${date} on a 2-core machine; ${versions}. Medians over 12 interleaved rounds after 2 warm-up rounds (the refresh storm: 10 rounds after 3);
 read the ratios, not the absolute times. Rerun with \`pnpm bench\`.
 
 ${table}

@@ -31,6 +31,7 @@ export function createFlowRunner(options: ResolvedOptions) {
     from: PersistedFlow | undefined,
     event: Parameters<ReturnType<typeof createActor<typeof machine>>['send']>[0],
     done: (snapshot: Flow) => boolean,
+    timeoutMs = STEP_TIMEOUT_MS,
   ): Promise<{ snapshot: Flow; persisted: PersistedFlow }> {
     const actor = createActor(machine, {
       input,
@@ -40,7 +41,13 @@ export function createFlowRunner(options: ResolvedOptions) {
     actor.start()
     try {
       actor.send(event)
-      const snapshot = await waitFor(actor, done, { timeout: STEP_TIMEOUT_MS })
+      const snapshot = await waitFor(actor, done, { timeout: timeoutMs }).catch((error: unknown) => {
+        // Stopping the actor (below) cancels the request in flight.
+        throw new JikoAuthError(ErrorCode.Timeout, `The sign-in step did not finish within ${timeoutMs} ms`, {
+          hint: 'Check that the authorization server answers; for refreshes, refreshLockMs bounds the time',
+          cause: error,
+        })
+      })
       return { snapshot, persisted: actor.getPersistedSnapshot() as PersistedFlow }
     } finally {
       actor.stop()
@@ -77,7 +84,7 @@ export function createFlowRunner(options: ResolvedOptions) {
     },
 
     /** authenticated → refreshing → authenticated; a refused refresh token ends the session (`JIKO_SESSION_EXPIRED`). */
-    async refresh(flow: PersistedFlow) {
+    async refresh(flow: PersistedFlow, { timeoutMs = STEP_TIMEOUT_MS } = {}) {
       const before = (flow.context.session as AuthSession | undefined)?.tokens?.accessToken
       const { snapshot, persisted } = await step(
         flow,
@@ -86,6 +93,7 @@ export function createFlowRunner(options: ResolvedOptions) {
           (s.matches('authenticated') && s.context.session?.tokens?.accessToken !== before) ||
           s.matches('idle') ||
           s.matches('error'),
+        timeoutMs,
       )
       if (snapshot.matches('authenticated')) return persisted
       if (snapshot.matches('idle')) {

@@ -170,7 +170,12 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       const flow = await flows.completeLogin(transaction.flow, `?${params}`)
       const previous = sessionKeyOf(request)
       if (previous) {
-        await manager.end(previous)
+        // The code is spent already: a store failure here must not cost the user the new session.
+        await manager.end(previous).catch((error: unknown) => {
+          logger.warn?.('jiko-auth: could not end the previous session', {
+            code: toJikoAuthError(error).code,
+          })
+        })
         forgetVerifiedCookie(request)
       }
       const sessionId = newSessionId()
@@ -222,9 +227,19 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
   async function logout(request: Request): Promise<Response> {
     assertSameOrigin(request)
     const key = sessionKeyOf(request)
+    const cookies = [clearCookie(jar, sessionCookie)]
     if (key) {
-      const record = await manager.end(key)
-      forgetVerifiedCookie(request)
+      let record: SessionRecord | undefined
+      try {
+        record = await manager.end(key)
+      } catch (error) {
+        // The browser forgets the session anyway; the app is told the server could not.
+        const failure = toJikoAuthError(error)
+        logger.error?.('jiko-auth: logout could not end the server session', { code: failure.code })
+        return jsonError(failure, cookies)
+      } finally {
+        forgetVerifiedCookie(request)
+      }
       const refreshToken = (record?.flow.context.session as AuthSession | undefined)?.tokens?.refreshToken
       if (refreshToken) {
         await tokens.revoke(refreshToken, { hint: 'refresh_token' }).catch((error: unknown) => {
@@ -235,7 +250,6 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       }
       logger.info?.('jiko-auth: logged out')
     }
-    const cookies = [clearCookie(jar, sessionCookie)]
     const navigation = request.headers.get('sec-fetch-mode') === 'navigate'
     return navigation ? redirect(options.afterLogoutPath, cookies) : json(NO_SESSION, 200, cookies)
   }

@@ -15,6 +15,8 @@ const accessTokenOf = (record: SessionRecord | undefined) =>
 const FIRST_WAIT_POLL_MS = 2
 const MAX_WAIT_POLL_MS = 5
 const LOCK_RETRY_MS = 20
+/** The share of the lock's time a refresh may take, leaving the rest to store its result. */
+const REFRESH_SHARE_OF_LOCK = 0.8
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -29,12 +31,17 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
   const leewayMs = options.leewaySeconds * 1000
   const inFlight = new Map<string, Promise<SessionRecord>>()
   /**
-   * Refreshed sessions this process could not store (the store failed after Jiko had rotated the refresh token).
-   * They are written on the next access, under the session's lock and only if the session still exists: the
-   * rotated token is never lost while this process lives, and a session ended meanwhile stays ended (see
-   * docs/security.md for the window that remains).
+   * Refreshed sessions this process could not store (the store failed after Jiko had rotated the refresh token),
+   * with the access token of the record they replace. They are written on the next access, under the session's
+   * lock, and only over that very record: the rotated token is never lost while this process lives, a session
+   * ended meanwhile stays ended, and a newer record is never overwritten (see docs/security.md for the window that
+   * remains).
    */
-  const unsaved = new Map<string, SessionRecord>()
+  const unsaved = new Map<string, { record: SessionRecord; replaces: string | undefined }>()
+  /** Writes of `unsaved` records in progress, shared by the callers that wait for them. */
+  const storing = new Map<string, Promise<void>>()
+  /** Locks this process took but could not release (the store failed): released first when next needed. */
+  const unreleased = new Map<string, string>()
 
   const isFresh = (record: SessionRecord) => {
     const session = sessionOf(record)
@@ -69,19 +76,63 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
 
   /** The session, after writing a refreshed one this process still holds (see `unsaved`). */
   async function load(sessionKey: string): Promise<SessionRecord | undefined> {
-    if (unsaved.has(sessionKey)) await underLock(sessionKey, () => storeUnsaved(sessionKey))
+    if (unsaved.has(sessionKey)) {
+      let shared = storing.get(sessionKey)
+      if (!shared) {
+        shared = underLock(sessionKey, () => storeUnsaved(sessionKey)).finally(() =>
+          storing.delete(sessionKey),
+        )
+        storing.set(sessionKey, shared)
+      }
+      await shared
+    }
     return read(sessionKey, false)
   }
 
-  /** With the session's lock held: writes the refreshed session the store refused, unless it has ended since. */
-  async function storeUnsaved(sessionKey: string) {
+  /**
+   * With the session's lock held: the newest record, choosing between the store's and this process's unsaved one
+   * (which counts only if the store still holds the very record it replaces).
+   */
+  async function newest(sessionKey: string) {
+    const stored = await read(sessionKey, true)
     const pending = unsaved.get(sessionKey)
-    if (!pending) return
-    if (await sessions.loadSession(sessionKey, { latest: true })) {
+    const pendingIsNewer =
+      pending !== undefined && stored !== undefined && accessTokenOf(stored) === pending.replaces
+    return { stored, pending: pendingIsNewer ? pending.record : undefined, ended: stored === undefined }
+  }
+
+  /** With the session's lock held: writes the refreshed session the store refused, if it is still the newest. */
+  async function storeUnsaved(sessionKey: string) {
+    if (!unsaved.has(sessionKey)) return
+    const { pending, ended } = await newest(sessionKey)
+    if (pending) {
       await save(sessionKey, pending)
       options.logger.info?.('jiko-auth: stored a refreshed session the store had refused earlier')
+    } else if (ended) {
+      options.logger.warn?.(
+        'jiko-auth: a refreshed session the store had refused belongs to a session that has ended',
+      )
     }
     unsaved.delete(sessionKey)
+  }
+
+  async function acquire(lockKey: string): Promise<string | undefined> {
+    const stale = unreleased.get(lockKey)
+    if (stale !== undefined) {
+      await sessions.releaseLock(lockKey, stale)
+      unreleased.delete(lockKey)
+    }
+    return sessions.acquireLock(lockKey, options.refreshLockMs)
+  }
+
+  /** Releases a lock; when the store fails, the lock is remembered and released before it is next taken. */
+  async function release(lockKey: string, owner: string) {
+    try {
+      await sessions.releaseLock(lockKey, owner)
+    } catch {
+      unreleased.set(lockKey, owner)
+      options.logger.warn?.('jiko-auth: could not release a session lock; it will be released on next use')
+    }
   }
 
   /**
@@ -99,12 +150,12 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
     let nextAttemptAt = 0
     for (;;) {
       if (Date.now() >= nextAttemptAt) {
-        const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
+        const owner = await acquire(lockKey)
         if (owner !== undefined) {
           try {
             return await work()
           } finally {
-            await sessions.releaseLock(lockKey, owner)
+            await release(lockKey, owner)
           }
         }
         nextAttemptAt = Date.now() + LOCK_RETRY_MS
@@ -126,19 +177,21 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
     return underLock(
       sessionKey,
       async () => {
+        // The refresh must end while the lock is surely ours: another process may take it once it expires.
+        const deadline = Date.now() + options.refreshLockMs * REFRESH_SHARE_OF_LOCK
         await storeUnsaved(sessionKey)
         // A read of its own: one that started before the lock was taken may predate another process's refresh.
         const current = await read(sessionKey, true)
         if (!current) throw expired()
         const refreshedByOther = accessTokenOf(current) !== accessTokenOf(seen)
         if ((refreshedByOther || !force) && isFresh(current)) return current
-        const flow = await refreshFlow(sessionKey, current.flow)
+        const flow = await refreshFlow(sessionKey, current.flow, deadline - Date.now())
         const next: SessionRecord = { ...current, flow, touchedAt: clock.now() }
         // Persisted before anyone is given the new tokens: the old refresh token is spent from here on.
         try {
           await save(sessionKey, next)
         } catch (error) {
-          unsaved.set(sessionKey, next)
+          unsaved.set(sessionKey, { record: next, replaces: accessTokenOf(current) })
           throw error
         }
         options.logger.info?.('jiko-auth: session refreshed')
@@ -152,10 +205,14 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
     )
   }
 
-  async function refreshFlow(sessionKey: string, flow: PersistedFlow): Promise<PersistedFlow> {
+  async function refreshFlow(
+    sessionKey: string,
+    flow: PersistedFlow,
+    timeoutMs: number,
+  ): Promise<PersistedFlow> {
     try {
       // Records may be shared (the opened-session cache): the machine gets its own copy.
-      return await flows.refresh(structuredClone(flow))
+      return await flows.refresh(structuredClone(flow), { timeoutMs: Math.max(1, timeoutMs) })
     } catch (error) {
       if (error instanceof JikoAuthError && error.code === ErrorCode.SessionExpired) {
         await sessions.deleteSession(sessionKey)
@@ -196,10 +253,9 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
      */
     end(sessionKey: string): Promise<SessionRecord | undefined> {
       return underLock(sessionKey, async () => {
-        const pending = unsaved.get(sessionKey)
-        unsaved.delete(sessionKey)
-        const stored = await read(sessionKey, true)
+        const { stored, pending } = await newest(sessionKey)
         await sessions.deleteSession(sessionKey)
+        unsaved.delete(sessionKey)
         return pending ?? stored
       })
     },

@@ -72,6 +72,8 @@ export interface TestApp {
   assertions: string[]
   /** Every authorization code the app exchanged. */
   codes: string[]
+  /** Every token the app asked the revocation endpoint to revoke, in order. */
+  revokedTokens: string[]
   /** The client part of the app's configuration (issuer, client id, key, …), for other processes of the app. */
   client: Omit<JikoAuthOptions, 'storage' | 'secret'>
   /** A token client with the app's own configuration, to check from outside what the emulator accepts. */
@@ -127,8 +129,10 @@ export async function startApp(
   const assertions: string[] = []
   const sentRefreshTokens: string[] = []
   const codes: string[] = []
+  const revokedTokens: string[] = []
   const recordingFetch: HttpAdapter = async (url, init) => {
     const form = new URLSearchParams(init.body)
+    if (url.endsWith('/revoke')) revokedTokens.push(form.get('token') ?? '')
     assertions.push(form.get('client_assertion') ?? '')
     if (form.get('grant_type') === 'refresh_token') sentRefreshTokens.push(form.get('refresh_token') ?? '')
     if (form.get('code')) codes.push(form.get('code') as string)
@@ -176,6 +180,7 @@ export async function startApp(
     assertions,
     sentRefreshTokens,
     codes,
+    revokedTokens,
     client,
     tokenClient: createTokenClient(resolveConfig(client)),
     storage,

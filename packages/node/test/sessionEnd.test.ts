@@ -1,10 +1,11 @@
-import { type AuthStore, ErrorCode, type TokenSet } from '@jiko-auth/core'
+import { type AuthStore, ErrorCode } from '@jiko-auth/core'
 import { memoryStorage } from '@jiko-auth/storage-memory'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
-import { createJikoAuth, type JikoAuth } from '../src/index.js'
+import { createJikoAuth, type JikoAuth, type JikoAuthOptions } from '../src/index.js'
 import { Browser, SECRET, signIn, startApp, type TestApp } from './harness.js'
 
+/** The app of the running test, stopped after it. */
 let app: TestApp | undefined
 afterEach(async () => {
   await app?.stop()
@@ -28,12 +29,30 @@ function sharedStore() {
   const inner = memoryStorage()
   let lockGate: ReturnType<typeof gate> | undefined
   let readGate: ReturnType<typeof gate> | undefined
-  let failNextSet = false
+  let failNextSet: 'before writing' | 'after writing' | undefined
+  let failNextRelease = false
+  let down = false
   let setGate: ReturnType<typeof gate> | undefined
   const state = { lockWaiting: false, setWaiting: false }
+  const up = () => {
+    if (down) throw new Error('the store is down')
+  }
   const store: AuthStore = {
     ...inner,
+    async releaseLock(key, owner) {
+      up()
+      if (failNextRelease) {
+        failNextRelease = false
+        throw new Error('the store is down')
+      }
+      return inner.releaseLock(key, owner)
+    },
+    async delete(key) {
+      up()
+      return inner.delete(key)
+    },
     async acquireLock(key, ttlMs) {
+      up()
       const held = lockGate
       if (held) {
         lockGate = undefined
@@ -43,15 +62,20 @@ function sharedStore() {
       return inner.acquireLock(key, ttlMs)
     },
     async get(key) {
+      up()
       const held = readGate
       const value = await inner.get(key)
       await held?.wait()
       return value
     },
     async set(key, value, ttl) {
-      if (failNextSet) {
-        failNextSet = false
-        throw new Error('the store is down')
+      up()
+      const failing = failNextSet
+      failNextSet = undefined
+      if (failing === 'before writing') throw new Error('the store is down')
+      if (failing === 'after writing') {
+        await inner.set(key, value, ttl)
+        throw new Error('the store answered too late')
       }
       const held = setGate
       if (held) {
@@ -84,8 +108,14 @@ function sharedStore() {
       setGate = gate()
       return setGate.open
     },
-    failNextSet() {
-      failNextSet = true
+    failNextSet(when: 'before writing' | 'after writing' = 'before writing') {
+      failNextSet = when
+    },
+    failNextRelease() {
+      failNextRelease = true
+    },
+    setDown(value: boolean) {
+      down = value
     },
   }
 }
@@ -104,27 +134,40 @@ const logoutRequest = (testApp: TestApp, cookie: string) =>
     headers: { cookie, origin: testApp.origin },
   })
 
+/**
+ * The app signed in on a store shared with a second process of the app, on a simulated clock; by default the
+ * session's access token has just expired.
+ */
+async function signedIn({
+  expired = true,
+  ...overrides
+}: { expired?: boolean } & Partial<JikoAuthOptions> = {}) {
+  const clock = new SimulatedClock()
+  clock.set(Date.now())
+  const shared = sharedStore()
+  const testApp = await startApp({ clock, storage: shared.store, ...overrides })
+  app = testApp
+  const other = otherProcess(testApp, shared.store, clock)
+  const browser = new Browser()
+  await signIn(testApp, browser)
+  const cookie = cookieOf(testApp, browser)
+  if (expired) clock.increment(900_000)
+  testApp.emulator.stats.reset()
+  return { testApp, clock, shared, other, cookie }
+}
+
 describe('the refresh lock', () => {
   it('the lock holder reads the session afresh: a read started before another process refreshed is not reused', async () => {
-    const clock = new SimulatedClock()
-    clock.set(Date.now())
-    const shared = sharedStore()
-    app = await startApp({ clock, storage: shared.store })
-    const other = otherProcess(app, shared.store, clock)
-    const browser = new Browser()
-    await signIn(app, browser)
-    const cookie = cookieOf(app, browser)
-    clock.increment(900_000)
-    app.emulator.stats.reset()
+    const { testApp: app, shared, other, cookie } = await signedIn()
 
     // This process finds the session expired and is about to take the lock…
     const openLock = shared.holdNextLock()
     const here = app.auth.getAccessToken(apiRequest(app, cookie))
-    await expect.poll(() => shared.state.lockWaiting, { interval: 5 }).toBe(true)
+    await expect.poll(() => shared.state.lockWaiting, { interval: 5, timeout: 5000 }).toBe(true)
     // …another process refreshes the session (the refresh token rotates) and is about to store it…
     const openSet = shared.holdNextSet()
     const there = other.getAccessToken(apiRequest(app, cookie))
-    await expect.poll(() => shared.state.setWaiting, { interval: 5 }).toBe(true)
+    await expect.poll(() => shared.state.setWaiting, { interval: 5, timeout: 5000 }).toBe(true)
     // …while a read here, started now, gets the old tokens and is held back…
     const held = shared.holdReads()
     const reading = app.auth.getSession(apiRequest(app, cookie))
@@ -148,17 +191,10 @@ describe('the refresh lock', () => {
 
 describe('a session that ends stays ended', () => {
   it('logout during a refresh waits for it, revokes the new refresh token, and nothing writes the session back', async () => {
-    const clock = new SimulatedClock()
-    clock.set(Date.now())
-    app = await startApp({ clock })
-    const browser = new Browser()
-    await signIn(app, browser)
-    const cookie = cookieOf(app, browser)
-    clock.increment(900_000)
-    app.emulator.stats.reset()
+    const { testApp: app, cookie } = await signedIn()
     app.emulator.faults.delay(300)
     const refreshing = app.auth.getAccessToken(apiRequest(app, cookie)).catch((error: unknown) => error)
-    await expect.poll(() => app?.emulator.stats.tokenRequests, { interval: 5 }).toBe(1)
+    await expect.poll(() => app.emulator.stats.tokenRequests, { interval: 5, timeout: 5000 }).toBe(1)
 
     const logout = await app.auth.handler(logoutRequest(app, cookie))
     expect(logout.status).toBe(200)
@@ -170,27 +206,11 @@ describe('a session that ends stays ended', () => {
       code: ErrorCode.Unauthenticated,
     })
     // The refresh token that logout revoked is the rotated one, not the one spent by the refresh.
-    const spent: TokenSet = {
-      accessToken: 'x',
-      tokenType: 'Bearer',
-      issuedAt: 0,
-      expiresAt: 0,
-      refreshToken: rotated,
-    }
-    await expect(app.tokenClient.refresh(spent)).rejects.toMatchObject({ error: 'invalid_grant' })
+    expect(app.revokedTokens).toEqual([rotated])
   })
 
   it('a refreshed session the store refused is not written back once another process has logged out', async () => {
-    const clock = new SimulatedClock()
-    clock.set(Date.now())
-    const shared = sharedStore()
-    app = await startApp({ clock, storage: shared.store })
-    const other = otherProcess(app, shared.store, clock)
-    const browser = new Browser()
-    await signIn(app, browser)
-    const cookie = cookieOf(app, browser)
-    clock.increment(900_000)
-
+    const { testApp: app, shared, other, cookie } = await signedIn()
     shared.failNextSet()
     await expect(app.auth.getAccessToken(apiRequest(app, cookie))).rejects.toMatchObject({
       code: ErrorCode.StorageError,
@@ -201,11 +221,71 @@ describe('a session that ends stays ended', () => {
     expect((await other.getSession(apiRequest(app, cookie))).authenticated).toBe(false)
   })
 
+  it('logout with the store down: JIKO_STORAGE_ERROR, and the browser forgets the session anyway', async () => {
+    const { testApp: app, shared, cookie } = await signedIn({ expired: false })
+    shared.setDown(true)
+    const response = await app.auth.handler(logoutRequest(app, cookie))
+    expect(response.status).toBeGreaterThanOrEqual(500)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.StorageError)
+    expect(response.headers.getSetCookie().join()).toMatch(/jiko-session=;.*Max-Age=0/)
+    shared.setDown(false)
+  })
+})
+
+describe('a refreshed session the store refused', () => {
+  it('is not written over a newer one when the refused write had landed after all', async () => {
+    const { testApp: app, clock, shared, other, cookie } = await signedIn()
+    shared.failNextSet('after writing')
+    await expect(app.auth.getAccessToken(apiRequest(app, cookie))).rejects.toMatchObject({
+      code: ErrorCode.StorageError,
+    })
+    // Another process refreshes the stored (landed) session again.
+    clock.increment(900_000)
+    const newer = await other.getAccessToken(apiRequest(app, cookie))
+    // This process must not write its older record back over the newer one…
+    expect(await app.auth.getAccessToken(apiRequest(app, cookie))).toBe(newer)
+    // …so the next refresh sends the newest refresh token, and Jiko accepts it.
+    clock.increment(900_000)
+    expect(await app.auth.getAccessToken(apiRequest(app, cookie))).not.toBe(newer)
+    expect(app.emulator.stats.grants).toEqual({ refresh_token: 3 })
+  })
+
+  it('is written on the next access without waiting for a lock the store failed to release', async () => {
+    // A lock left behind would block the next access for 2 × refreshLockMs, past this test's timeout.
+    const { testApp: app, clock, shared, cookie } = await signedIn({ refreshLockMs: 60_000 })
+    shared.failNextSet()
+    shared.failNextRelease()
+    await expect(app.auth.getAccessToken(apiRequest(app, cookie))).rejects.toMatchObject({
+      code: ErrorCode.StorageError,
+    })
+    const rotated = app.refreshTokens.at(-1)
+    expect((await app.auth.getSession(apiRequest(app, cookie))).authenticated).toBe(true)
+    // The refused record was written: the next refresh uses the rotated token, with no second grant before it.
+    expect(app.emulator.stats.grants).toEqual({ refresh_token: 1 })
+    clock.increment(900_000)
+    await app.auth.getAccessToken(apiRequest(app, cookie))
+    expect(app.sentRefreshTokens.at(-1)).toBe(rotated)
+  })
+})
+
+describe('refreshes and the lock', () => {
+  it('a refresh cannot outlast its lock: JIKO_TIMEOUT, and the session is left as it was', async () => {
+    const { testApp: app, clock, cookie } = await signedIn({ expired: false, refreshLockMs: 1000 })
+    const before = await app.auth.getAccessToken(apiRequest(app, cookie))
+    clock.increment(900_000)
+    app.emulator.faults.delay(2000)
+    await expect(app.auth.getAccessToken(apiRequest(app, cookie))).rejects.toMatchObject({
+      code: ErrorCode.Timeout,
+    })
+    app.emulator.faults.reset()
+    clock.increment(-900_000)
+    expect(await app.auth.getAccessToken(apiRequest(app, cookie))).toBe(before)
+  })
+})
+
+describe('the verified-cookie cache', () => {
   it('a cookie with a valid id but a forged signature is refused while the real one is remembered', async () => {
-    app = await startApp()
-    const browser = new Browser()
-    await signIn(app, browser)
-    const cookie = cookieOf(app, browser)
+    const { testApp: app, cookie } = await signedIn({ expired: false })
     await app.auth.getAccessToken(apiRequest(app, cookie))
     const forged = cookie.replace(
       /(jiko-session=[^.;]+\.)[^;]+/,
