@@ -38,7 +38,11 @@ export interface JikoAuthOptions extends JikoClientConfigInput {
   }
   /** Where to go after logout when the request is a page navigation (default `/`). */
   afterLogoutPath?: string
-  /** How long one process may hold a session's refresh lock, in milliseconds (default 15 000). */
+  /**
+   * How long one process may hold a session's refresh lock, in milliseconds (default 15 000). A refresh is given
+   * 80% of it, then cancelled with `JIKO_TIMEOUT`, so that the lock never expires under a refresh in flight: keep
+   * it above the HTTP timeout (default 10 000).
+   */
   refreshLockMs?: number
   logger?: JikoAuthLogger
   clock?: Clock
