@@ -22,13 +22,13 @@ for (const dir of dirs) {
   }
   const result = JSON.parse(readFileSync(report, 'utf8'))
   passed += result.numPassedTests
-  failed += result.numFailedTests + (result.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(result)
+  failed += result.numFailedTests + filesThatDidNotRun(result)
 }
 
-function countSuitesWithFailedTests(result) {
-  // numFailedTestSuites also counts files whose tests failed; keep only files that failed to run at all.
+/** Test files that failed without a failing test (an import or syntax error): each counts as one failure. */
+function filesThatDidNotRun(result) {
   return (result.testResults ?? []).filter(
-    (file) => file.status === 'failed' && (file.assertionResults ?? []).some((t) => t.status === 'failed'),
+    (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed'),
   ).length
 }
 

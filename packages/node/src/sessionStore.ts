@@ -34,7 +34,7 @@ export const newSessionId = () => randomBytes(32).toString('base64url')
  * state), values are sealed. Store failures become `JIKO_STORAGE_ERROR`.
  */
 /** How long a read in flight may be joined by other loads of the same session. */
-const SHARED_READ_WINDOW_MS = 100
+const SHARED_READ_WINDOW_MS = 1000
 
 /** How many opened sessions are kept decrypted (by their sealed value) to spare the hot path a decryption. */
 const OPENED_CACHE_SIZE = 1000
@@ -126,7 +126,7 @@ export class SessionStore {
     return openRecord<TransactionRecord>(await this.#key, key, sealed)
   }
 
-  /** A read of the stored value, shared with a read of the same key started less than 100 ms ago. */
+  /** A read of the stored value, shared with a read of the same key started less than a second ago. */
   #read(sessionKey: string, latest: boolean): Promise<string | undefined> {
     const now = performance.now()
     const pending = latest ? undefined : this.#reads.get(sessionKey)

@@ -179,7 +179,7 @@ describe('the refresh lock', () => {
     openLock()
     const answer = await Promise.race([
       here,
-      new Promise((resolve) => setTimeout(() => resolve('still waiting for the old read'), 2000)),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting for the old read'), 10_000)),
     ])
     held.release()
     await reading
