@@ -1,6 +1,6 @@
 import type { AuthStore } from '@jiko-auth/core'
 import { memoryStorage } from '@jiko-auth/storage-memory'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { deriveKey } from '../src/sealRecord.js'
 import { type SessionRecord, SessionStore } from '../src/sessionStore.js'
 import { SECRET } from './harness.js'
@@ -85,6 +85,27 @@ describe('SessionStore reads', () => {
     await store.set('jiko:session:other', (await store.get(KEY)) as string, 60)
     expect(await sessions.loadSession('jiko:session:other')).toBeUndefined()
     store.close?.()
+  })
+
+  it('a read that has not settled within a second is not joined: one stuck request stays one', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] })
+    try {
+      const slow = slowReadStore()
+      const sessions = new SessionStore(slow.store, deriveKey(SECRET, 'session-encryption'))
+      await sessions.saveSession(KEY, recordWith('a'), 60)
+      const stuck = sessions.loadSession(KEY)
+      vi.advanceTimersByTime(999)
+      const joined = sessions.loadSession(KEY)
+      expect(slow.reads()).toBe(1)
+      vi.advanceTimersByTime(1)
+      const own = sessions.loadSession(KEY)
+      expect(slow.reads()).toBe(2)
+      slow.releaseReads()
+      await Promise.all([stuck, joined, own])
+      slow.close()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('a failed read fails its sharers, and the next load reads again', async () => {
