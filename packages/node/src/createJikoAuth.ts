@@ -67,12 +67,22 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
   }
   const sessions = new SessionStore(options.storage, deriveKey(options.secret, 'session-encryption'))
   const flows = createFlowRunner(options)
-  const manager = createSessionManager(options, sessions, flows)
   const tokens = createTokenClient(options.client, {
     ...(options.clock ? { clock: options.clock } : {}),
     crypto: options.crypto,
     ...(options.http ? { http: options.http } : {}),
   })
+  /** Revokes a session's refresh token, best effort: a failed revocation never keeps a session alive. */
+  async function revokeRefreshToken(record: SessionRecord | undefined) {
+    const refreshToken = (record?.flow.context.session as AuthSession | undefined)?.tokens?.refreshToken
+    if (!refreshToken) return
+    await tokens.revoke(refreshToken, { hint: 'refresh_token' }).catch((error: unknown) => {
+      logger.warn?.('jiko-auth: revocation failed; the session is deleted anyway', {
+        code: toJikoAuthError(error).code,
+      })
+    })
+  }
+  const manager = createSessionManager(options, sessions, flows, revokeRefreshToken)
   const sessionCookie = sessionCookieName(jar)
   const loginPath = `${basePath}/login`
 
@@ -171,12 +181,14 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       const previous = sessionKeyOf(request)
       if (previous) {
         // The code is spent already: a store failure here must not cost the user the new session.
-        await manager.end(previous).catch((error: unknown) => {
+        const ended = await manager.end(previous).catch((error: unknown) => {
           logger.warn?.('jiko-auth: could not end the previous session', {
             code: toJikoAuthError(error).code,
           })
+          return undefined
         })
         forgetVerifiedCookie(request)
+        await revokeRefreshToken(ended)
       }
       const sessionId = newSessionId()
       const record = await manager.create(sessions.sessionKey(sessionId), flow)
@@ -240,14 +252,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       } finally {
         forgetVerifiedCookie(request)
       }
-      const refreshToken = (record?.flow.context.session as AuthSession | undefined)?.tokens?.refreshToken
-      if (refreshToken) {
-        await tokens.revoke(refreshToken, { hint: 'refresh_token' }).catch((error: unknown) => {
-          logger.warn?.('jiko-auth: revocation failed; the session is deleted anyway', {
-            code: toJikoAuthError(error).code,
-          })
-        })
-      }
+      await revokeRefreshToken(record)
       logger.info?.('jiko-auth: logged out')
     }
     const navigation = request.headers.get('sec-fetch-mode') === 'navigate'

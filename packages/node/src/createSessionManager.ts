@@ -26,7 +26,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * take the store's lock, and those that lose wait for the winner's persisted result instead of replaying the old
  * refresh token.
  */
-export function createSessionManager(options: ResolvedOptions, sessions: SessionStore, flows: FlowRunner) {
+/** `revoke` gets the records a session leaves behind when it ends without them (best effort; never throws). */
+export function createSessionManager(
+  options: ResolvedOptions,
+  sessions: SessionStore,
+  flows: FlowRunner,
+  revoke: (record: SessionRecord) => Promise<void>,
+) {
   const clock = options.clock ?? systemClock
   const leewayMs = options.leewaySeconds * 1000
   const inFlight = new Map<string, Promise<SessionRecord>>()
@@ -109,8 +115,10 @@ export function createSessionManager(options: ResolvedOptions, sessions: Session
       await save(sessionKey, pending)
       options.logger.info?.('jiko-auth: stored a refreshed session the store had refused earlier')
     } else if (ended) {
-      options.logger.warn?.(
-        'jiko-auth: a refreshed session the store had refused belongs to a session that has ended',
+      // Its rotated refresh token is live at Jiko and now belongs to nothing.
+      await revoke((unsaved.get(sessionKey) as { record: SessionRecord }).record)
+      options.logger.info?.(
+        'jiko-auth: a refreshed session the store had refused belongs to an ended session',
       )
     }
     unsaved.delete(sessionKey)

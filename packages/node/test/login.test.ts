@@ -60,16 +60,19 @@ describe('login', () => {
     expect((await bodyOf(await get(browser, '/auth/session'))).authenticated).toBe(true)
   })
 
-  it('rotates the session id at login (session fixation)', async () => {
+  it('rotates the session id at login (session fixation), and revokes the replaced session', async () => {
     const browser = new Browser()
     await signIn(app, browser)
     const before = browser.cookiesFor(app.origin).get('jiko-session')
     const oldCookie = `jiko-session=${before}`
+    const replacedRefreshToken = app.refreshTokens.at(-1)
+    const revokedBefore = app.revokedTokens.length
     await signIn(app, browser)
     const after = browser.cookiesFor(app.origin).get('jiko-session')
     expect(after).not.toBe(before)
     const stale = await fetch(`${app.origin}/auth/session`, { headers: { cookie: oldCookie } })
     expect((await bodyOf(stale)).authenticated).toBe(false)
+    expect(app.revokedTokens.slice(revokedBefore)).toEqual([replacedRefreshToken])
   })
 
   it('never redirects off-site: returnTo is a same-origin path or "/"', async () => {

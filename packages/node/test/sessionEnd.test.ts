@@ -209,7 +209,7 @@ describe('a session that ends stays ended', () => {
     expect(app.revokedTokens).toEqual([rotated])
   })
 
-  it('a refreshed session the store refused is not written back once another process has logged out', async () => {
+  it('a refreshed session the store refused is not written back once another process has logged out, and is revoked', async () => {
     const { testApp: app, shared, other, cookie } = await signedIn()
     shared.failNextSet()
     await expect(app.auth.getAccessToken(apiRequest(app, cookie))).rejects.toMatchObject({
@@ -219,6 +219,8 @@ describe('a session that ends stays ended', () => {
 
     expect((await app.auth.getSession(apiRequest(app, cookie))).authenticated).toBe(false)
     expect((await other.getSession(apiRequest(app, cookie))).authenticated).toBe(false)
+    // The rotated refresh token it held belongs to nothing now: revoked.
+    expect(app.revokedTokens).toEqual([app.refreshTokens.at(-1)])
   })
 
   it('logout with the store down: JIKO_STORAGE_ERROR, and the browser forgets the session anyway', async () => {
