@@ -24,9 +24,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * Sessions: create, read, refresh (single-flight), end. Of N concurrent callers that find one session due for
  * refresh, exactly one calls the token endpoint: in this process they share one promise; across processes they
  * take the store's lock, and those that lose wait for the winner's persisted result instead of replaying the old
- * refresh token.
+ * refresh token. `revoke` gets the records a session leaves behind when it ends without them (best effort; it never
+ * throws).
  */
-/** `revoke` gets the records a session leaves behind when it ends without them (best effort; never throws). */
 export function createSessionManager(
   options: ResolvedOptions,
   sessions: SessionStore,
