@@ -5,6 +5,7 @@ import {
   fromSerializedError,
   JikoAuthError,
   type SerializedAuthError,
+  type TokenClient,
 } from '@jiko-auth/core'
 import { createActor, type SnapshotFrom, waitFor } from 'xstate'
 import type { ResolvedOptions } from './options.js'
@@ -17,12 +18,12 @@ const STEP_TIMEOUT_MS = 30_000
  * Runs the core machine one step at a time, as HTTP requests arrive: each step restores the persisted snapshot,
  * sends one event, waits for the state that ends the step, and persists again.
  */
-export function createFlowRunner(options: ResolvedOptions) {
+export function createFlowRunner(options: ResolvedOptions, tokenClient: TokenClient) {
   const machine = createDirectMachine({
     config: options.client,
     ...(options.clock ? { clock: options.clock } : {}),
     crypto: options.crypto,
-    ...(options.http ? { http: options.http } : {}),
+    tokenClient,
   })
   type Flow = SnapshotFrom<typeof machine>
   const input = { leewaySeconds: options.leewaySeconds }

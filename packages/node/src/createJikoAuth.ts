@@ -1,10 +1,4 @@
-import {
-  type AuthSession,
-  createTokenClient,
-  ErrorCode,
-  JikoAuthError,
-  toJikoAuthError,
-} from '@jiko-auth/core'
+import { createTokenClient, ErrorCode, JikoAuthError, toJikoAuthError } from '@jiko-auth/core'
 import { BoundedMap } from './boundedMap.js'
 import {
   type CookieJar,
@@ -21,7 +15,13 @@ import { type JikoAuthOptions, resolveOptions } from './options.js'
 import { errorPage, json, jsonError, NO_SESSION, redirect, type SessionInfo } from './responses.js'
 import { safeReturnTo } from './safeReturnTo.js'
 import { deriveKey } from './sealRecord.js'
-import { newSessionId, type SessionRecord, SessionStore, TRANSACTION_TTL_SECONDS } from './sessionStore.js'
+import {
+  newSessionId,
+  type SessionRecord,
+  SessionStore,
+  sessionOf,
+  TRANSACTION_TTL_SECONDS,
+} from './sessionStore.js'
 
 const VERIFIED_COOKIE_CACHE_SIZE = 1000
 
@@ -66,15 +66,16 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     signingKey: deriveKey(options.secret, 'cookie-signing'),
   }
   const sessions = new SessionStore(options.storage, deriveKey(options.secret, 'session-encryption'))
-  const flows = createFlowRunner(options)
+  // One token client for the flow and for revocation: the signing key is imported once.
   const tokens = createTokenClient(options.client, {
     ...(options.clock ? { clock: options.clock } : {}),
     crypto: options.crypto,
     ...(options.http ? { http: options.http } : {}),
   })
+  const flows = createFlowRunner(options, tokens)
   /** Revokes a session's refresh token, best effort: a failed revocation never keeps a session alive. */
   async function revokeRefreshToken(record: SessionRecord | undefined) {
-    const refreshToken = (record?.flow.context.session as AuthSession | undefined)?.tokens?.refreshToken
+    const refreshToken = sessionOf(record)?.tokens?.refreshToken
     if (!refreshToken) return
     await tokens.revoke(refreshToken, { hint: 'refresh_token' }).catch((error: unknown) => {
       logger.warn?.('jiko-auth: revocation failed; the session is deleted anyway', {
@@ -103,14 +104,24 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     }
     return key
   }
-  /** After the session ends, its cookie value need not stay in memory. */
-  function forgetVerifiedCookie(request: Request) {
+
+  /**
+   * Ends the request's session (`key`) under its lock, forgets its cookie value and revokes its newest refresh token.
+   * A store failure is answered, not thrown: the session may then still exist on the server.
+   */
+  async function endSession(request: Request, key: string): Promise<JikoAuthError | undefined> {
     const raw = readCookies(request)[sessionCookie]
     if (raw) verifiedCookies.delete(raw)
+    try {
+      await revokeRefreshToken(await manager.end(key))
+      return undefined
+    } catch (error) {
+      return toJikoAuthError(error)
+    }
   }
 
   function infoOf(record: SessionRecord | undefined): SessionInfo {
-    const session = record?.flow.context.session as AuthSession | undefined
+    const session = sessionOf(record)
     if (!session) return NO_SESSION
     return {
       state: 'authenticated',
@@ -179,17 +190,9 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       }
       const flow = await flows.completeLogin(transaction.flow, `?${params}`)
       const previous = sessionKeyOf(request)
-      if (previous) {
-        // The code is spent already: a store failure here must not cost the user the new session.
-        const ended = await manager.end(previous).catch((error: unknown) => {
-          logger.warn?.('jiko-auth: could not end the previous session', {
-            code: toJikoAuthError(error).code,
-          })
-          return undefined
-        })
-        forgetVerifiedCookie(request)
-        await revokeRefreshToken(ended)
-      }
+      // The code is spent already: a store failure here must not cost the user the new session.
+      const notEnded = previous ? await endSession(request, previous) : undefined
+      if (notEnded) logger.warn?.('jiko-auth: could not end the previous session', { code: notEnded.code })
       const sessionId = newSessionId()
       const record = await manager.create(sessions.sessionKey(sessionId), flow)
       logger.info?.('jiko-auth: login completed', { subject: infoOf(record).subject })
@@ -241,18 +244,12 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     const key = sessionKeyOf(request)
     const cookies = [clearCookie(jar, sessionCookie)]
     if (key) {
-      let record: SessionRecord | undefined
-      try {
-        record = await manager.end(key)
-      } catch (error) {
+      const failure = await endSession(request, key)
+      if (failure) {
         // The browser forgets the session anyway; the app is told the server could not.
-        const failure = toJikoAuthError(error)
         logger.error?.('jiko-auth: logout could not end the server session', { code: failure.code })
         return jsonError(failure, cookies)
-      } finally {
-        forgetVerifiedCookie(request)
       }
-      await revokeRefreshToken(record)
       logger.info?.('jiko-auth: logged out')
     }
     const navigation = request.headers.get('sec-fetch-mode') === 'navigate'
@@ -305,7 +302,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       const key = sessionKeyOf(request)
       if (!key) throw unauthenticated()
       const record = await manager.fresh(key)
-      const token = (record?.flow.context.session as AuthSession | undefined)?.tokens?.accessToken
+      const token = sessionOf(record)?.tokens?.accessToken
       if (!token) throw unauthenticated()
       return token
     },

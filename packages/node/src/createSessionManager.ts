@@ -1,11 +1,9 @@
-import { type AuthSession, ErrorCode, isSessionFresh, JikoAuthError, systemClock } from '@jiko-auth/core'
+import { ErrorCode, isSessionFresh, JikoAuthError, systemClock } from '@jiko-auth/core'
 import type { FlowRunner } from './createFlowRunner.js'
 import type { ResolvedOptions } from './options.js'
-import type { PersistedFlow, SessionRecord, SessionStore } from './sessionStore.js'
+import { type PersistedFlow, type SessionRecord, type SessionStore, sessionOf } from './sessionStore.js'
 
-const sessionOf = (record: SessionRecord) => record.flow.context.session as AuthSession | undefined
-const accessTokenOf = (record: SessionRecord | undefined) =>
-  record ? sessionOf(record)?.tokens?.accessToken : undefined
+const accessTokenOf = (record: SessionRecord | undefined) => sessionOf(record)?.tokens?.accessToken
 
 /**
  * A caller that finds the session's lock taken polls the store for the holder's result: soon at first, then every
@@ -17,6 +15,8 @@ const MAX_WAIT_POLL_MS = 5
 const LOCK_RETRY_MS = 20
 /** The share of the lock's time a refresh may take, leaving the rest to store its result. */
 const REFRESH_SHARE_OF_LOCK = 0.8
+/** What `ifLockFree` answers when another caller holds the lock. */
+const BUSY = Symbol('busy')
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -96,27 +96,27 @@ export function createSessionManager(
   }
 
   /**
-   * With the session's lock held: the newest record, choosing between the store's and this process's unsaved one
-   * (which counts only if the store still holds the very record it replaces).
+   * With the session's lock held: the stored record, and this process's unsaved one when it is newer (only if the
+   * store still holds the very record it replaces).
    */
   async function newest(sessionKey: string) {
     const stored = await read(sessionKey, true)
-    const pending = unsaved.get(sessionKey)
-    const pendingIsNewer =
-      pending !== undefined && stored !== undefined && accessTokenOf(stored) === pending.replaces
-    return { stored, pending: pendingIsNewer ? pending.record : undefined, ended: stored === undefined }
+    const entry = unsaved.get(sessionKey)
+    const newer = entry && stored && accessTokenOf(stored) === entry.replaces ? entry.record : undefined
+    return { stored, pending: newer }
   }
 
   /** With the session's lock held: writes the refreshed session the store refused, if it is still the newest. */
   async function storeUnsaved(sessionKey: string) {
-    if (!unsaved.has(sessionKey)) return
-    const { pending, ended } = await newest(sessionKey)
+    const entry = unsaved.get(sessionKey)
+    if (!entry) return
+    const { stored, pending } = await newest(sessionKey)
     if (pending) {
       await save(sessionKey, pending)
       options.logger.info?.('jiko-auth: stored a refreshed session the store had refused earlier')
-    } else if (ended) {
+    } else if (!stored) {
       // Its rotated refresh token is live at Jiko and now belongs to nothing.
-      await revoke((unsaved.get(sessionKey) as { record: SessionRecord }).record)
+      await revoke(entry.record)
       options.logger.info?.(
         'jiko-auth: a refreshed session the store had refused belongs to an ended session',
       )
@@ -124,22 +124,26 @@ export function createSessionManager(
     unsaved.delete(sessionKey)
   }
 
-  async function acquire(lockKey: string): Promise<string | undefined> {
+  /**
+   * Runs `work` holding the session's lock if nobody holds it; `BUSY` otherwise. A lock this process could not
+   * release earlier (the store failed) is released first; one it cannot release now is remembered for next time.
+   */
+  async function ifLockFree<T>(sessionKey: string, work: () => Promise<T>): Promise<T | typeof BUSY> {
+    const lockKey = sessions.lockKey(sessionKey)
     const stale = unreleased.get(lockKey)
     if (stale !== undefined) {
       await sessions.releaseLock(lockKey, stale)
       unreleased.delete(lockKey)
     }
-    return sessions.acquireLock(lockKey, options.refreshLockMs)
-  }
-
-  /** Releases a lock; when the store fails, the lock is remembered and released before it is next taken. */
-  async function release(lockKey: string, owner: string) {
+    const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
+    if (owner === undefined) return BUSY
     try {
-      await sessions.releaseLock(lockKey, owner)
-    } catch {
-      unreleased.set(lockKey, owner)
-      options.logger.warn?.('jiko-auth: could not release a session lock; it will be released on next use')
+      return await work()
+    } finally {
+      await sessions.releaseLock(lockKey, owner).catch(() => {
+        unreleased.set(lockKey, owner)
+        options.logger.warn?.('jiko-auth: could not release a session lock; it will be released on next use')
+      })
     }
   }
 
@@ -152,20 +156,13 @@ export function createSessionManager(
     work: () => Promise<T>,
     settled?: () => Promise<T | undefined>,
   ): Promise<T> {
-    const lockKey = sessions.lockKey(sessionKey)
     const giveUpAt = Date.now() + options.refreshLockMs * 2
     let pause = FIRST_WAIT_POLL_MS
     let nextAttemptAt = 0
     for (;;) {
       if (Date.now() >= nextAttemptAt) {
-        const owner = await acquire(lockKey)
-        if (owner !== undefined) {
-          try {
-            return await work()
-          } finally {
-            await release(lockKey, owner)
-          }
-        }
+        const result = await ifLockFree(sessionKey, work)
+        if (result !== BUSY) return result
         nextAttemptAt = Date.now() + LOCK_RETRY_MS
       }
       await sleep(pause)
@@ -294,16 +291,11 @@ export function createSessionManager(
    */
   async function touch(sessionKey: string, record: SessionRecord) {
     if (clock.now() - record.touchedAt < (options.idleTimeoutSeconds * 1000) / 4) return
-    const lockKey = sessions.lockKey(sessionKey)
-    const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
-    if (owner === undefined) return
-    try {
+    await ifLockFree(sessionKey, async () => {
       await storeUnsaved(sessionKey)
       const current = await read(sessionKey, true)
       if (current) await save(sessionKey, { ...current, touchedAt: clock.now() })
-    } finally {
-      await sessions.releaseLock(lockKey, owner)
-    }
+    })
   }
 }
 
@@ -311,7 +303,7 @@ export type SessionManager = ReturnType<typeof createSessionManager>
 
 /** The record without the id token: the subject is already read from it, and it is a third of a session's bytes. */
 function withoutIdToken(record: SessionRecord): SessionRecord {
-  const session = record.flow.context.session as AuthSession | undefined
+  const session = sessionOf(record)
   if (!session?.tokens?.idToken) return record
   const { idToken: _dropped, ...tokens } = session.tokens
   return {

@@ -1,5 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { type AuthMachineContext, type AuthStore, ErrorCode, JikoAuthError } from '@jiko-auth/core'
+import {
+  type AuthMachineContext,
+  type AuthSession,
+  type AuthStore,
+  ErrorCode,
+  JikoAuthError,
+} from '@jiko-auth/core'
 import type { Snapshot } from 'xstate'
 import { BoundedMap } from './boundedMap.js'
 import { importSealingKey, openRecord, type SealingKey, sealRecord } from './sealRecord.js'
@@ -15,6 +21,10 @@ export interface SessionRecord {
   absoluteExpiresAt: number
   touchedAt: number
 }
+
+/** The signed-in session a record holds (tokens, times, scope), if any. */
+export const sessionOf = (record: SessionRecord | undefined) =>
+  record?.flow.context.session as AuthSession | undefined
 
 /** A login in flight at rest (encrypted): the snapshot holds state, verifier and returnTo. */
 export interface TransactionRecord {
@@ -36,7 +46,7 @@ export const newSessionId = () => randomBytes(32).toString('base64url')
 /** How long a read in flight may be joined by other loads of the same session. */
 const SHARED_READ_WINDOW_MS = 1000
 
-/** How many opened sessions are kept decrypted (by their sealed value) to spare the hot path a decryption. */
+/** How many opened sessions are kept decrypted (one per storage key) to spare the hot path a decryption. */
 const OPENED_CACHE_SIZE = 1000
 
 export class SessionStore {

@@ -12,7 +12,20 @@ import { sqliteStorage } from '@jiko-auth/storage-sqlite'
 import { exportJWK, generateKeyPair } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
-import { Browser, bodyOf, requestFrom, SECRET, signIn, startApp } from './harness.js'
+import { Browser, bodyOf, postFromPage, requestFrom, SECRET, signIn, startApp } from './harness.js'
+
+/** Signs in, restarts the emulator, and asks the app for a refresh: the refresh's response. */
+async function refreshAcrossEmulatorRestart(overrides: Parameters<typeof startApp>[0] = {}) {
+  const app = await startApp(overrides)
+  try {
+    const browser = new Browser()
+    await signIn(app, browser)
+    await app.restartEmulator()
+    return await postFromPage(app, browser, 'refresh')
+  } finally {
+    await app.stop()
+  }
+}
 
 describe('faults — no data lost', () => {
   it('Redis stops in the middle of a refresh: a typed error, then the rotated session is there when Redis returns', async () => {
@@ -48,10 +61,7 @@ describe('faults — no data lost', () => {
       void token
       // No second refresh: the rotated tokens were kept and written once Redis was back.
       expect(app.emulator.stats.grants.refresh_token).toBe(1)
-      const response = await browser.fetch(`${app.origin}/auth/refresh`, {
-        method: 'POST',
-        headers: { origin: app.origin },
-      })
+      const response = await postFromPage(app, browser, 'refresh')
       expect(response.status).toBe(200)
       expect(app.refreshTokens.at(-2)).toBe(rotated)
     } finally {
@@ -64,37 +74,17 @@ describe('faults — no data lost', () => {
   it('the authorization server restarts (its state persisted): sessions go on refreshing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jiko-fault-'))
     const signingKey = await exportJWK((await generateKeyPair('RS256', { extractable: true })).privateKey)
-    const app = await startApp({ emulator: { persistFile: join(dir, 'emulator.json'), signingKey } })
-    try {
-      const browser = new Browser()
-      await signIn(app, browser)
-      await app.restartEmulator()
-      const response = await browser.fetch(`${app.origin}/auth/refresh`, {
-        method: 'POST',
-        headers: { origin: app.origin },
-      })
-      expect(response.status).toBe(200)
-      expect((await bodyOf(response)).authenticated).toBe(true)
-    } finally {
-      await app.stop()
-    }
+    const response = await refreshAcrossEmulatorRestart({
+      emulator: { persistFile: join(dir, 'emulator.json'), signingKey },
+    })
+    expect(response.status).toBe(200)
+    expect((await bodyOf(response)).authenticated).toBe(true)
   })
 
   it('the authorization server restarts and forgot everything: the session ends cleanly (401), never a 5xx', async () => {
-    const app = await startApp()
-    try {
-      const browser = new Browser()
-      await signIn(app, browser)
-      await app.restartEmulator()
-      const response = await browser.fetch(`${app.origin}/auth/refresh`, {
-        method: 'POST',
-        headers: { origin: app.origin },
-      })
-      expect(response.status).toBe(401)
-      expect((await bodyOf(response)).error.code).toBe('JIKO_SESSION_EXPIRED')
-    } finally {
-      await app.stop()
-    }
+    const response = await refreshAcrossEmulatorRestart()
+    expect(response.status).toBe(401)
+    expect((await bodyOf(response)).error.code).toBe('JIKO_SESSION_EXPIRED')
   })
 
   it('a process killed between the token response and the write: only its own request fails; the store stays consistent', async () => {

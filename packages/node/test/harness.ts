@@ -211,6 +211,11 @@ export async function signIn(app: TestApp, browser: Browser, returnTo = '/') {
 }
 
 /** A Request carrying the browser's cookies for the app, as the app's own routes would receive it. */
+/** A POST from one of the app's own pages to an auth route (what the React provider sends). */
+export function postFromPage(app: TestApp, browser: Browser, route: 'refresh' | 'logout'): Promise<Response> {
+  return browser.fetch(`${app.origin}/auth/${route}`, { method: 'POST', headers: { origin: app.origin } })
+}
+
 export function requestFrom(app: TestApp, browser: Browser, path = '/api/anything'): Request {
   const cookies = browser.cookiesFor(app.origin)
   return new Request(`${app.origin}${path}`, {

@@ -1,7 +1,7 @@
 // A hostile or broken token endpoint (the emulator's faults): every answer becomes a typed error with a stable
 // code, and the stored session is left exactly as it was, so the next refresh works.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Browser, bodyOf, signIn, startApp, type TestApp } from './harness.js'
+import { Browser, bodyOf, postFromPage, signIn, startApp, type TestApp } from './harness.js'
 
 let app: TestApp
 let browser: Browser
@@ -12,8 +12,7 @@ beforeAll(async () => {
 })
 afterAll(() => app.stop())
 
-const refresh = () =>
-  browser.fetch(`${app.origin}/auth/refresh`, { method: 'POST', headers: { origin: app.origin } })
+const refresh = () => postFromPage(app, browser, 'refresh')
 
 async function expectTypedFailureAndIntactSession(code: string, status: number) {
   app.emulator.stats.reset()

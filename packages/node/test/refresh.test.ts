@@ -2,7 +2,7 @@ import { type AuthStore, ErrorCode, JikoAuthError } from '@jiko-auth/core'
 import { memoryStorage } from '@jiko-auth/storage-memory'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
-import { Browser, bodyOf, requestFrom, signIn, startApp, type TestApp } from './harness.js'
+import { Browser, bodyOf, postFromPage, requestFrom, signIn, startApp, type TestApp } from './harness.js'
 
 let app: TestApp | undefined
 afterEach(async () => {
@@ -144,10 +144,7 @@ describe('POST /refresh', () => {
     await signIn(app, browser)
     const before = await app.auth.getAccessToken(requestFrom(app, browser))
     app.emulator.stats.reset()
-    const response = await browser.fetch(`${app.origin}/auth/refresh`, {
-      method: 'POST',
-      headers: { origin: app.origin },
-    })
+    const response = await postFromPage(app, browser, 'refresh')
     expect(response.status).toBe(200)
     expect(await bodyOf(response)).toMatchObject({ state: 'authenticated', authenticated: true })
     expect(app.emulator.stats.grants).toEqual({ refresh_token: 1 })
@@ -159,10 +156,7 @@ describe('POST /refresh', () => {
     const browser = new Browser()
     await signIn(app, browser)
     app.emulator.faults.invalidGrantOnNextRefresh()
-    const response = await browser.fetch(`${app.origin}/auth/refresh`, {
-      method: 'POST',
-      headers: { origin: app.origin },
-    })
+    const response = await postFromPage(app, browser, 'refresh')
     expect(response.status).toBe(401)
     expect((await bodyOf(response)).error.code).toBe('JIKO_SESSION_EXPIRED')
     expect(browser.cookiesFor(app.origin).has('jiko-session')).toBe(false)
@@ -199,10 +193,7 @@ describe('logout', () => {
     await signIn(app, browser)
     const request = requestFrom(app, browser)
     const refreshToken = app.refreshTokens.at(-1) as string
-    const response = await browser.fetch(`${app.origin}/auth/logout`, {
-      method: 'POST',
-      headers: { origin: app.origin },
-    })
+    const response = await postFromPage(app, browser, 'logout')
     expect(response.status).toBe(200)
     expect(await bodyOf(response)).toMatchObject({ authenticated: false })
     expect(browser.cookiesFor(app.origin).has('jiko-session')).toBe(false)

@@ -4,7 +4,16 @@ import { createHash } from 'node:crypto'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deriveKey, openRecord } from '../src/sealRecord.js'
-import { Browser, bodyOf, requestFrom, SECRET, signIn, startApp, type TestApp } from './harness.js'
+import {
+  Browser,
+  bodyOf,
+  postFromPage,
+  requestFrom,
+  SECRET,
+  signIn,
+  startApp,
+  type TestApp,
+} from './harness.js'
 
 let app: TestApp
 beforeAll(async () => {
@@ -69,7 +78,7 @@ describe('RFC 9700 client requirements', () => {
   it('§4.3 tokens never travel in a URL or to the browser', async () => {
     const browser = new Browser()
     await signIn(app, browser)
-    await browser.fetch(`${app.origin}/auth/refresh`, { method: 'POST', headers: { origin: app.origin } })
+    await postFromPage(app, browser, 'refresh')
     await browser.fetch(`${app.origin}/auth/session`)
     const toBrowser = browser.seen.filter((r) => r.url.startsWith(app.origin))
     const text = toBrowser.map((r) => `${r.url}\n${r.headers}\n${r.body}`).join('\n')
@@ -92,8 +101,7 @@ describe('RFC 9700 client requirements', () => {
   it('§4.14.2 refresh-token rotation honoured: the new token is kept, the old one is never sent again', async () => {
     const browser = new Browser()
     await signIn(app, browser)
-    const refresh = () =>
-      browser.fetch(`${app.origin}/auth/refresh`, { method: 'POST', headers: { origin: app.origin } })
+    const refresh = () => postFromPage(app, browser, 'refresh')
     const sentBefore = app.sentRefreshTokens.length
     const issuedAtLogin = app.refreshTokens.at(-1)
     expect((await refresh()).status).toBe(200)
@@ -122,10 +130,7 @@ describe('RFC 9700 client requirements', () => {
     const value = decodeURIComponent(session.slice('jiko-session='.length).split(';')[0] as string)
     expect(value).toMatch(/^[\w-]{43}\.[\w+/]{43}$/)
     for (const secret of app.secrets) expect(value.includes(secret)).toBe(false)
-    const response = await browser.fetch(`${app.origin}/auth/logout`, {
-      method: 'POST',
-      headers: { origin: app.origin },
-    })
+    const response = await postFromPage(app, browser, 'logout')
     const cleared = response.headers.getSetCookie()[0] ?? ''
     expect(cleared).toMatch(/HttpOnly/)
     expect(cleared).toMatch(/SameSite=Lax/)

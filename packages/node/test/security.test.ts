@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
 import { createJikoAuth } from '../src/index.js'
-import { Browser, httpsOptions, requestFrom, signIn, startApp, type TestApp } from './harness.js'
+import {
+  Browser,
+  httpsOptions,
+  postFromPage,
+  requestFrom,
+  signIn,
+  startApp,
+  type TestApp,
+} from './harness.js'
 
 describe('no secret leaves the server', () => {
   let app: TestApp
@@ -16,12 +24,12 @@ describe('no secret leaves the server', () => {
     const browser = new Browser()
     await signIn(app, browser)
     await browser.fetch(`${app.origin}/auth/session`)
-    await browser.fetch(`${app.origin}/auth/refresh`, { method: 'POST', headers: { origin: app.origin } })
+    await postFromPage(app, browser, 'refresh')
     clock.increment(900_000)
     await app.auth.getAccessToken(requestFrom(app, browser))
     app.emulator.faults.failTokenRequests({ status: 502 })
-    await browser.fetch(`${app.origin}/auth/refresh`, { method: 'POST', headers: { origin: app.origin } })
-    await browser.fetch(`${app.origin}/auth/logout`, { method: 'POST', headers: { origin: app.origin } })
+    await postFromPage(app, browser, 'refresh')
+    await postFromPage(app, browser, 'logout')
     const denied = new Browser()
     const login = await denied.fetch(`${app.origin}/auth/login`)
     const callback = new URL(
@@ -86,10 +94,7 @@ describe('EdDSA client', () => {
     try {
       const browser = new Browser()
       await signIn(app, browser)
-      const response = await browser.fetch(`${app.origin}/auth/refresh`, {
-        method: 'POST',
-        headers: { origin: app.origin },
-      })
+      const response = await postFromPage(app, browser, 'refresh')
       expect(response.status).toBe(200)
       expect(app.emulator.stats.grants).toEqual({ authorization_code: 1, refresh_token: 1 })
     } finally {

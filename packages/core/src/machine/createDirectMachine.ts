@@ -6,7 +6,7 @@ import { ErrorCode, JikoAuthError } from '../errors.js'
 import type { HttpOptions } from '../http.js'
 import { buildAuthorizationUrl } from '../protocol/buildAuthorizationUrl.js'
 import type { JikoClientConfig } from '../protocol/config.js'
-import { createTokenClient } from '../protocol/createTokenClient.js'
+import { createTokenClient, type TokenClient } from '../protocol/createTokenClient.js'
 import { parseCallback } from '../protocol/parseCallback.js'
 import type { TokenSet } from '../protocol/parseTokenResponse.js'
 import { createPkcePair, createState } from '../protocol/pkce.js'
@@ -26,6 +26,8 @@ export interface DirectMachineOptions {
   crypto?: CryptoAdapter
   clock?: Clock
   http?: Omit<HttpOptions, 'signal'>
+  /** A token client to share (and its imported key); by default one is made from the options above. */
+  tokenClient?: TokenClient
 }
 
 /**
@@ -62,7 +64,9 @@ export function createDirectImplementations(options: DirectMachineOptions) {
   const { config } = options
   const crypto = options.crypto ?? webCryptoAdapter
   const clock = options.clock ?? systemClock
-  const client = createTokenClient(config, { crypto, clock, ...(options.http ? { http: options.http } : {}) })
+  const client =
+    options.tokenClient ??
+    createTokenClient(config, { crypto, clock, ...(options.http ? { http: options.http } : {}) })
 
   return {
     actors: {
