@@ -38,6 +38,8 @@ export const ErrorCode = {
   Aborted: 'JIKO_ABORTED',
   /** The connection failed (refused, reset, DNS). */
   NetworkError: 'JIKO_NETWORK_ERROR',
+  /** The request body is larger than an auth route accepts (16 KB): answered 413. */
+  RequestTooLarge: 'JIKO_REQUEST_TOO_LARGE',
   /** The login transaction for this callback has expired or was already used. */
   TransactionExpired: 'JIKO_TRANSACTION_EXPIRED',
   /** The request carries no valid session. */

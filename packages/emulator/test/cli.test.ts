@@ -7,10 +7,13 @@ import { exportJWK, exportSPKI } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { eddsa, ps256 } from './handClient.js'
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+// The CLI's source through tsx, never its last build (dist/), so the test runs the code under test.
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
 function run(args: string[]) {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   child.stdout.on('data', (d) => {
     out += d

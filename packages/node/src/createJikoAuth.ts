@@ -3,8 +3,9 @@ import { BoundedMap } from './boundedMap.js'
 import {
   type CookieJar,
   clearCookie,
-  readCookies,
+  readCookie,
   readSigned,
+  readSignedCookie,
   sessionCookieName,
   setSigned,
   transactionCookieName,
@@ -12,7 +13,16 @@ import {
 import { createFlowRunner } from './createFlowRunner.js'
 import { createSessionManager } from './createSessionManager.js'
 import { type JikoAuthOptions, resolveOptions } from './options.js'
-import { errorPage, json, jsonError, NO_SESSION, redirect, type SessionInfo } from './responses.js'
+import { readLimitedBody } from './readLimitedBody.js'
+import {
+  errorPage,
+  failureFields,
+  json,
+  jsonError,
+  NO_SESSION,
+  redirect,
+  type SessionInfo,
+} from './responses.js'
 import { safeReturnTo } from './safeReturnTo.js'
 import { deriveKey } from './sealRecord.js'
 import {
@@ -78,9 +88,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     const refreshToken = sessionOf(record)?.tokens?.refreshToken
     if (!refreshToken) return
     await tokens.revoke(refreshToken, { hint: 'refresh_token' }).catch((error: unknown) => {
-      logger.warn?.('jiko-auth: revocation failed; the session is deleted anyway', {
-        code: toJikoAuthError(error).code,
-      })
+      logger.warn?.('jiko-auth: revocation failed; the session ends anyway', failureFields(error))
     })
   }
   const manager = createSessionManager(options, sessions, flows, revokeRefreshToken)
@@ -92,32 +100,33 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
    * its signature and hashes its id once. Only verified values are kept, so a forged cookie never hits.
    */
   const verifiedCookies = new BoundedMap<string, string>(VERIFIED_COOKIE_CACHE_SIZE)
-  function sessionKeyOf(request: Request): string | undefined {
-    const raw = readCookies(request)[sessionCookie]
+  const isOurs = (raw: string) => verifiedCookies.has(raw) || readSigned(jar, raw) !== undefined
+
+  /** The request's session cookie that verifies (of several with our name, the one we signed) and its storage key. */
+  function sessionCookieOf(request: Request): { raw: string; key: string } | undefined {
+    const raw = readCookie(request, sessionCookie, isOurs)
     if (!raw) return undefined
     let key = verifiedCookies.get(raw)
     if (key === undefined) {
-      const id = readSigned(jar, raw)
-      if (id === undefined) return undefined
-      key = sessions.sessionKey(id)
+      key = sessions.sessionKey(readSigned(jar, raw) as string)
       verifiedCookies.set(raw, key)
     }
-    return key
+    return { raw, key }
   }
+  const sessionKeyOf = (request: Request) => sessionCookieOf(request)?.key
 
   /**
-   * Ends the request's session (`key`) under its lock, forgets its cookie value and revokes its newest refresh token.
-   * A store failure is answered, not thrown: the session may then still exist on the server.
+   * Ends the request's session under its lock, forgets its cookie value and revokes its newest refresh token. A
+   * store failure is answered, not thrown: the session is then refused by this process at once and deleted on its
+   * next access, and its refresh token is revoked all the same, so no process can refresh it.
    */
-  async function endSession(request: Request, key: string): Promise<JikoAuthError | undefined> {
-    const raw = readCookies(request)[sessionCookie]
-    if (raw) verifiedCookies.delete(raw)
-    try {
-      await revokeRefreshToken(await manager.end(key))
-      return undefined
-    } catch (error) {
-      return toJikoAuthError(error)
-    }
+  async function endSession(request: Request): Promise<JikoAuthError | undefined> {
+    const cookie = sessionCookieOf(request)
+    if (!cookie) return undefined
+    verifiedCookies.delete(cookie.raw)
+    const { last, failure } = await manager.end(cookie.key)
+    await revokeRefreshToken(last)
+    return failure
   }
 
   function infoOf(record: SessionRecord | undefined): SessionInfo {
@@ -168,7 +177,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
           hint: 'Start the login again',
         })
       }
-      const bound = readSigned(jar, readCookies(request)[transactionCookieName(jar, state)])
+      const bound = readSignedCookie(jar, request, transactionCookieName(jar, state))
       if (bound !== state) {
         throw new JikoAuthError(
           ErrorCode.StateMismatch,
@@ -189,10 +198,9 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
         )
       }
       const flow = await flows.completeLogin(transaction.flow, `?${params}`)
-      const previous = sessionKeyOf(request)
       // The code is spent already: a store failure here must not cost the user the new session.
-      const notEnded = previous ? await endSession(request, previous) : undefined
-      if (notEnded) logger.warn?.('jiko-auth: could not end the previous session', { code: notEnded.code })
+      const notEnded = await endSession(request)
+      if (notEnded) logger.warn?.('jiko-auth: could not end the previous session', failureFields(notEnded))
       const sessionId = newSessionId()
       const record = await manager.create(sessions.sessionKey(sessionId), flow)
       logger.info?.('jiko-auth: login completed', { subject: infoOf(record).subject })
@@ -200,7 +208,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       return { ok: true, record, returnTo: transaction.flow.context.returnTo ?? '/', cookies }
     } catch (error) {
       const failure = toJikoAuthError(error)
-      logger.warn?.('jiko-auth: callback refused', { code: failure.code })
+      logger.warn?.('jiko-auth: callback refused', failureFields(failure))
       return { ok: false, error: failure, cookies: cleared }
     }
   }
@@ -220,7 +228,9 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
         ? json({ session: infoOf(outcome.record), returnTo: outcome.returnTo }, 200, outcome.cookies)
         : jsonError(outcome.error, outcome.cookies)
     } catch (error) {
-      return jsonError(toJikoAuthError(error))
+      const failure = toJikoAuthError(error)
+      logger.warn?.('jiko-auth: callback refused', failureFields(failure))
+      return jsonError(failure)
     }
   }
 
@@ -234,6 +244,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       return json(infoOf(record))
     } catch (error) {
       const failure = toJikoAuthError(error)
+      logger.warn?.('jiko-auth: refresh failed', failureFields(failure))
       const cookies = failure.code === ErrorCode.SessionExpired ? [clearCookie(jar, sessionCookie)] : []
       return jsonError(failure, cookies)
     }
@@ -241,17 +252,15 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
 
   async function logout(request: Request): Promise<Response> {
     assertSameOrigin(request)
-    const key = sessionKeyOf(request)
     const cookies = [clearCookie(jar, sessionCookie)]
-    if (key) {
-      const failure = await endSession(request, key)
-      if (failure) {
-        // The browser forgets the session anyway; the app is told the server could not.
-        logger.error?.('jiko-auth: logout could not end the server session', { code: failure.code })
-        return jsonError(failure, cookies)
-      }
-      logger.info?.('jiko-auth: logged out')
+    const failure = await endSession(request)
+    if (failure) {
+      // The browser forgets the session, this process refuses it and Jiko has revoked its refresh token; the store
+      // still holds it until its next access.
+      logger.error?.('jiko-auth: logout could not delete the stored session', failureFields(failure))
+      return jsonError(failure, cookies)
     }
+    logger.info?.('jiko-auth: logged out')
     const navigation = request.headers.get('sec-fetch-mode') === 'navigate'
     return navigation ? redirect(options.afterLogoutPath, cookies) : json(NO_SESSION, 200, cookies)
   }
@@ -293,7 +302,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
         return await route(request)
       } catch (error) {
         const failure = toJikoAuthError(error)
-        logger.error?.('jiko-auth: request failed', { code: failure.code })
+        logger.error?.('jiko-auth: request failed', failureFields(failure))
         return jsonError(failure)
       }
     },
@@ -317,11 +326,12 @@ function unauthenticated() {
   })
 }
 
-/** The SPA callback body: a JSON object of string parameters (code, state, iss, error, …). */
+/** The SPA callback body: a JSON object of string parameters (code, state, iss, error, …), at most 16 KB. */
 async function readJson(request: Request): Promise<URLSearchParams> {
+  const text = await readLimitedBody(request)
   let body: unknown
   try {
-    body = JSON.parse(await request.text())
+    body = JSON.parse(text)
   } catch {
     body = undefined
   }

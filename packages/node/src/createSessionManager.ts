@@ -1,4 +1,5 @@
-import { ErrorCode, isSessionFresh, JikoAuthError, systemClock } from '@jiko-auth/core'
+import { ErrorCode, isSessionFresh, JikoAuthError, systemClock, toJikoAuthError } from '@jiko-auth/core'
+import { BoundedMap } from './boundedMap.js'
 import type { FlowRunner } from './createFlowRunner.js'
 import type { ResolvedOptions } from './options.js'
 import { type PersistedFlow, type SessionRecord, type SessionStore, sessionOf } from './sessionStore.js'
@@ -17,6 +18,8 @@ const LOCK_RETRY_MS = 20
 const REFRESH_SHARE_OF_LOCK = 0.8
 /** What `ifLockFree` answers when another caller holds the lock. */
 const BUSY = Symbol('busy')
+/** How many sessions ended while the store refused their delete are remembered (refused, deleted on next access). */
+const UNDELETED_ENDS = 10_000
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -48,6 +51,11 @@ export function createSessionManager(
   const storing = new Map<string, Promise<void>>()
   /** Locks this process took but could not release (the store failed): released first when next needed. */
   const unreleased = new Map<string, string>()
+  /**
+   * Sessions ended in this process (logout) whose delete the store refused: from then on this process treats them as
+   * gone, and deletes them on their next access once the store takes writes again.
+   */
+  const undeleted = new BoundedMap<string, true>(UNDELETED_ENDS)
 
   const isFresh = (record: SessionRecord) => {
     const session = sessionOf(record)
@@ -82,6 +90,10 @@ export function createSessionManager(
 
   /** The session, after writing a refreshed one this process still holds (see `unsaved`). */
   async function load(sessionKey: string): Promise<SessionRecord | undefined> {
+    if (undeleted.has(sessionKey)) {
+      await finishEnd(sessionKey)
+      return undefined
+    }
     if (unsaved.has(sessionKey)) {
       let shared = storing.get(sessionKey)
       if (!shared) {
@@ -231,6 +243,36 @@ export function createSessionManager(
     }
   }
 
+  /** Deletes a session ended earlier whose delete the store refused; on failure it waits for the next access. */
+  async function finishEnd(sessionKey: string) {
+    try {
+      const done = await ifLockFree(sessionKey, async () => {
+        await sessions.deleteSession(sessionKey)
+        unsaved.delete(sessionKey)
+      })
+      if (done === BUSY) return
+      undeleted.delete(sessionKey)
+      options.logger.info?.('jiko-auth: deleted a logged-out session the store had refused to delete')
+    } catch (error) {
+      options.logger.debug?.('jiko-auth: a logged-out session is still stored', {
+        code: toJikoAuthError(error).code,
+      })
+    }
+  }
+
+  /**
+   * The newest record this process can find of a session whose end the store refused, for revocation: a refreshed
+   * one it could not store, a read without the lock, or the last one it opened.
+   */
+  async function lastKnown(sessionKey: string): Promise<SessionRecord | undefined> {
+    const pending = unsaved.get(sessionKey)?.record
+    if (pending) return pending
+    return (
+      (await sessions.loadSession(sessionKey, { latest: true }).catch(() => undefined)) ??
+      sessions.lastOpened(sessionKey)
+    )
+  }
+
   function expired() {
     return new JikoAuthError(ErrorCode.SessionExpired, 'The session has expired', { hint: 'Sign in again' })
   }
@@ -254,15 +296,24 @@ export function createSessionManager(
 
     /**
      * Ends the session: deletes it under its lock, so that a refresh in flight (in any process) finishes first and
-     * cannot write it back. Resolves to the last record (for revocation), or undefined.
+     * cannot write it back. Resolves to the last record (for revocation). When the store fails, the session is ended
+     * all the same in this process (refused from now on, deleted on its next access) and `failure` says why the
+     * store may still hold it; `last` is then the newest record this process could find.
      */
-    end(sessionKey: string): Promise<SessionRecord | undefined> {
-      return underLock(sessionKey, async () => {
-        const { stored, pending } = await newest(sessionKey)
-        await sessions.deleteSession(sessionKey)
-        unsaved.delete(sessionKey)
-        return pending ?? stored
-      })
+    async end(sessionKey: string): Promise<{ last: SessionRecord | undefined; failure?: JikoAuthError }> {
+      try {
+        const last = await underLock(sessionKey, async () => {
+          const { stored, pending } = await newest(sessionKey)
+          await sessions.deleteSession(sessionKey)
+          unsaved.delete(sessionKey)
+          return pending ?? stored
+        })
+        undeleted.delete(sessionKey)
+        return { last }
+      } catch (error) {
+        undeleted.set(sessionKey, true)
+        return { last: await lastKnown(sessionKey), failure: toJikoAuthError(error) }
+      }
     },
 
     /**

@@ -101,6 +101,11 @@ export class SessionStore {
     return record
   }
 
+  /** The last record this process opened for the key, without asking the store (which may be down). */
+  lastOpened(sessionKey: string): Promise<SessionRecord | undefined> | undefined {
+    return this.#opened.get(sessionKey)?.record
+  }
+
   async saveSession(sessionKey: string, record: SessionRecord, ttlSeconds: number): Promise<void> {
     const sealed = await sealRecord(await this.#key, sessionKey, record)
     await this.#write(sessionKey, () =>

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Readable } from 'node:stream'
 import type { JikoAuth } from './createJikoAuth.js'
 
 export interface NodeAdapterOptions {
@@ -25,18 +24,46 @@ export function toRequest(req: IncomingMessage, options: NodeAdapterOptions = {}
   return new Request(`${protocol}://${host}${req.url ?? '/'}`, {
     method,
     headers,
-    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } : {}),
+    ...(hasBody ? { body: pulledBody(req), duplex: 'half' } : {}),
   } as RequestInit)
 }
 
-/** Writes a Fetch API Response to a node:http response (every Set-Cookie kept). */
-export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+/**
+ * The request body as a web stream that reads from the socket only when the handler reads: nothing is read ahead,
+ * so a body nobody reads (or a handler that stops at its limit) leaves the rest in the socket, however large it is.
+ * (`Readable.toWeb` would queue the whole body in memory as fast as it arrives.)
+ */
+function pulledBody(req: IncomingMessage): ReadableStream<Uint8Array> {
+  // Never closed with return(): that would destroy the socket before the answer is written.
+  const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await chunks.next()
+        if (done) controller.close()
+        else controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength))
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
+
+/**
+ * Writes a Fetch API Response to a node:http response (every Set-Cookie kept). When the request's body was not read
+ * to its end (too large, or not needed), the connection is closed after the answer rather than reading the rest.
+ */
+export async function writeResponse(
+  response: Response,
+  res: ServerResponse,
+  req?: IncomingMessage,
+): Promise<void> {
   const headers: Record<string, string | string[]> = {}
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') headers[name] = value
   })
   const cookies = response.headers.getSetCookie()
   if (cookies.length > 0) headers['set-cookie'] = cookies
+  if (req && !req.complete) headers.connection = 'close'
   res.writeHead(response.status, headers)
   res.end(response.body ? Buffer.from(await response.arrayBuffer()) : undefined)
 }
@@ -52,7 +79,7 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
  */
 export function toNodeHandler(auth: JikoAuth, options: NodeAdapterOptions = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    await writeResponse(await auth.handler(toRequest(req, options)), res)
+    await writeResponse(await auth.handler(toRequest(req, options)), res, req)
   }
 }
 

@@ -11,7 +11,8 @@ import { sqliteStorage } from '@jiko-auth/storage-sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Browser, requestFrom, SECRET, signIn, startApp, type TestApp } from './harness.js'
 
-const workerScript = fileURLToPath(new URL('./fixtures/refreshWorker.mjs', import.meta.url))
+// The worker runs this package's source through tsx, never its last build (dist/), so it tests the code under test.
+const workerScript = fileURLToPath(new URL('./fixtures/refreshWorker.ts', import.meta.url))
 
 interface Outcome {
   tokens: string[]
@@ -24,7 +25,7 @@ class Worker {
   readonly #lines: AsyncIterator<string>
 
   constructor(env: Record<string, unknown>) {
-    this.child = spawn(process.execPath, [workerScript], {
+    this.child = spawn(process.execPath, ['--import', 'tsx', workerScript], {
       env: { ...process.env, WORKER_CONFIG: JSON.stringify(env) },
       stdio: ['pipe', 'pipe', 'inherit'],
     })

@@ -98,7 +98,8 @@ describe('faults — no data lost', () => {
       app.emulator.stats.reset()
       const worker: ChildProcess = spawn(
         process.execPath,
-        [fileURLToPath(new URL('./fixtures/killedWorker.mjs', import.meta.url))],
+        // This package's source through tsx, never its last build (dist/).
+        ['--import', 'tsx', fileURLToPath(new URL('./fixtures/killedWorker.ts', import.meta.url))],
         {
           env: {
             ...process.env,

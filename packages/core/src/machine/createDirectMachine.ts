@@ -70,23 +70,21 @@ export function createDirectImplementations(options: DirectMachineOptions) {
 
   return {
     actors: {
-      startAuthorization: fromPromise<StartAuthorizationOutput, StartAuthorizationInput>(
-        async ({ input }) => {
-          const pkce = await createPkcePair(crypto)
-          const state = createState(crypto)
-          const authorizationUrl = buildAuthorizationUrl(config, {
-            state,
-            codeChallenge: pkce.challenge,
-          }).href
-          const transaction = {
-            state,
-            codeVerifier: pkce.verifier,
-            createdAt: clock.now(),
-            ...optionalReturnTo(input),
-          }
-          return { authorizationUrl, transaction }
-        },
-      ),
+      // returnTo stays in the machine's context: the transaction does not carry a second copy.
+      startAuthorization: fromPromise<StartAuthorizationOutput, StartAuthorizationInput>(async () => {
+        const pkce = await createPkcePair(crypto)
+        const state = createState(crypto)
+        const authorizationUrl = buildAuthorizationUrl(config, {
+          state,
+          codeChallenge: pkce.challenge,
+        }).href
+        const transaction = {
+          state,
+          codeVerifier: pkce.verifier,
+          createdAt: clock.now(),
+        }
+        return { authorizationUrl, transaction }
+      }),
       exchangeCode: fromPromise<AuthSession, ExchangeCodeInput>(async ({ input, signal }) => {
         if (!input.transaction) {
           throw new JikoAuthError(
@@ -100,6 +98,7 @@ export function createDirectImplementations(options: DirectMachineOptions) {
         const { code } = parseCallback(input.callbackUrl, {
           state: input.transaction.state,
           issuer: config.issuer,
+          requireIssuer: config.authorizationResponseIssParameterSupported,
         })
         const tokens = await client.exchangeCode({
           code,
@@ -123,10 +122,6 @@ export function createDirectImplementations(options: DirectMachineOptions) {
     },
     delays: { refreshDelay: createRefreshDelay(clock) },
   }
-}
-
-function optionalReturnTo(input: StartAuthorizationInput) {
-  return input.returnTo === undefined ? {} : { returnTo: input.returnTo }
 }
 
 /**

@@ -76,6 +76,7 @@ const configSchema = z
       )
       .default(60),
     clockToleranceSeconds: z.number().int().min(0).max(300).default(5),
+    authorizationResponseIssParameterSupported: z.boolean().default(false),
   })
   .superRefine((config, ctx) => {
     const problem = keyAlgorithmMismatch(config.privateKey, config.signingAlgorithm)
@@ -89,6 +90,7 @@ export type JikoClientConfigInput = z.input<typeof configSchema>
  * A validated configuration with every default filled in.
  */
 export interface JikoClientConfig {
+  /** The issuer exactly as configured: `iss` values are compared to it character for character. */
   issuer: string
   authorizationEndpoint: string
   tokenEndpoint: string
@@ -101,6 +103,12 @@ export interface JikoClientConfig {
   keyId: string | undefined
   assertionLifetimeSeconds: number
   clockToleranceSeconds: number
+  /**
+   * The server puts `iss` in every authorization response (RFC 9207), as its metadata's
+   * `authorization_response_iss_parameter_supported` says: a callback without `iss` is refused. Default false
+   * (Jiko's documented callback carries none; `iss` is still checked whenever present).
+   */
+  authorizationResponseIssParameterSupported: boolean
 }
 
 /**
@@ -131,11 +139,12 @@ export function resolveConfig(input: JikoClientConfigInput): JikoClientConfig {
     )
   }
   const config = result.data
-  const issuer = config.issuer.replace(/\/+$/, '')
+  // Endpoints are built on the issuer without its trailing slash; the issuer itself is kept as given, for `iss`.
+  const base = config.issuer.replace(/\/+$/, '')
   return {
-    issuer,
-    authorizationEndpoint: config.authorizationEndpoint ?? `${issuer}/api/oauth2/authorize`,
-    tokenEndpoint: config.tokenEndpoint ?? `${issuer}/api/oauth2/token`,
+    issuer: config.issuer,
+    authorizationEndpoint: config.authorizationEndpoint ?? `${base}/api/oauth2/authorize`,
+    tokenEndpoint: config.tokenEndpoint ?? `${base}/api/oauth2/token`,
     revocationEndpoint: config.revocationEndpoint,
     clientId: config.clientId,
     redirectUri: config.redirectUri,
@@ -145,6 +154,7 @@ export function resolveConfig(input: JikoClientConfigInput): JikoClientConfig {
     keyId: config.keyId,
     assertionLifetimeSeconds: config.assertionLifetimeSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
+    authorizationResponseIssParameterSupported: config.authorizationResponseIssParameterSupported,
   }
 }
 

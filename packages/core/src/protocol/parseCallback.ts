@@ -3,8 +3,14 @@ import { ErrorCode, JikoAuthError, OAuthResponseError } from '../errors.js'
 export interface CallbackExpectations {
   /** The state this login sent. */
   state: string
-  /** The configured issuer: checked against `iss` when the server sends it (RFC 9207). */
+  /** The configured issuer: `iss` must equal it exactly, character for character (RFC 9207 §2.4). */
   issuer: string
+  /**
+   * Refuse a callback without `iss`: set when the server advertises
+   * `authorization_response_iss_parameter_supported` (RFC 9207 §2.4). Jiko's documented callback carries none, so
+   * the default is false: `iss` is checked when present.
+   */
+  requireIssuer?: boolean
 }
 
 /** A validated successful authorization response. */
@@ -45,12 +51,17 @@ export function parseCallback(
     })
   }
   const iss = params.get('iss') ?? undefined
-  if (iss !== undefined && iss !== expected.issuer && iss !== `${expected.issuer}/`) {
+  if (iss === undefined && expected.requireIssuer) {
+    throw new JikoAuthError(ErrorCode.IssuerMismatch, 'The callback has no iss parameter (RFC 9207)', {
+      hint: 'This server advertises authorization_response_iss_parameter_supported, so every callback must name its issuer; start the login again',
+    })
+  }
+  if (iss !== undefined && !timingSafeEqual(iss, expected.issuer)) {
     throw new JikoAuthError(
       ErrorCode.IssuerMismatch,
       'The callback comes from another issuer (RFC 9207 iss)',
       {
-        hint: `Expected iss ${expected.issuer}; check the issuer setting`,
+        hint: `Expected iss to be exactly ${expected.issuer}; check the issuer setting`,
       },
     )
   }
