@@ -23,8 +23,10 @@ describe('resolveConfig', () => {
     expect(config.assertionLifetimeSeconds).toBe(60)
   })
 
-  it('trims a trailing slash from the issuer', () => {
-    expect(testConfig({ issuer: `${ISSUER}/` }).tokenEndpoint).toBe(`${ISSUER}/api/oauth2/token`)
+  it('builds endpoints without the issuer’s trailing slash, and keeps the issuer as given (iss is compared to it)', () => {
+    const config = testConfig({ issuer: `${ISSUER}/` })
+    expect(config.tokenEndpoint).toBe(`${ISSUER}/api/oauth2/token`)
+    expect(config.issuer).toBe(`${ISSUER}/`)
   })
 
   it('accepts http on loopback only', () => {

@@ -60,6 +60,30 @@ describe('parseCallback', () => {
     )
   })
 
+  it('compares iss to the issuer exactly: a trailing slash, another case or another port is another issuer', () => {
+    for (const near of [`${ISSUER}/`, ISSUER.toUpperCase(), `${ISSUER}:443`, `${ISSUER}/.`, ` ${ISSUER}`]) {
+      expect(failure(`${base}?code=c&state=state-123&iss=${encodeURIComponent(near)}`).code).toBe(
+        ErrorCode.IssuerMismatch,
+      )
+    }
+  })
+
+  it('accepts a callback without iss by default (Jiko sends none), refuses it when iss is required (RFC 9207 §2.4)', () => {
+    expect(parseCallback(`${base}?code=c&state=state-123`, expected).code).toBe('c')
+    const required = { ...expected, requireIssuer: true }
+    let error: unknown
+    try {
+      parseCallback(`${base}?code=c&state=state-123`, required)
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(JikoAuthError)
+    expect((error as JikoAuthError).code).toBe(ErrorCode.IssuerMismatch)
+    expect(
+      parseCallback(`${base}?code=c&state=state-123&iss=${encodeURIComponent(ISSUER)}`, required).code,
+    ).toBe('c')
+  })
+
   it.each(['code', 'state', 'iss', 'error'])('refuses a duplicated %s parameter', (name) => {
     const error = failure(
       `${base}?code=c&state=state-123&iss=${encodeURIComponent(ISSUER)}&error=x&${name}=again`,

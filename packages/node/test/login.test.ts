@@ -75,16 +75,60 @@ describe('login', () => {
     expect(app.revokedTokens.slice(revokedBefore)).toEqual([replacedRefreshToken])
   })
 
-  it('never redirects off-site: returnTo is a same-origin path or "/"', async () => {
-    for (const hostile of [
-      'https://evil.example/',
-      '//evil.example/x',
-      '/\\evil.example',
-      'javascript:alert(1)',
-    ]) {
-      const browser = new Browser()
-      expect(await signIn(app, browser, hostile)).toBe(`${app.origin}/`)
-    }
+  it.each([
+    ['an absolute URL', 'https://evil.example/'],
+    ['a scheme-relative URL', '//evil.example/x'],
+    ['a backslash', '/\\evil.example'],
+    ['a javascript: URL', 'javascript:alert(1)'],
+    ['a dot segment', '/.//evil.example'],
+    ['a parent segment', '/..//evil.example'],
+    ['a segment and its parent', '/a/..//evil.example'],
+    ['an encoded dot segment', '/%2e//evil.example'],
+    ['an encoded parent segment', '/%2E%2E//evil.example'],
+    ['a tab the parser strips', '/\t/evil.example'],
+    ['15,000 characters', `/${'a'.repeat(15_000)}`],
+  ])('never redirects off-site: returnTo with %s lands on "/"', async (_name, hostile) => {
+    const browser = new Browser()
+    const login = await get(browser, `/auth/login?returnTo=${encodeURIComponent(hostile)}`)
+    const { url } = await browser.navigate(login.headers.get('location') as string, (u) =>
+      u.startsWith(`${app.origin}/auth/callback`),
+    )
+    const callback = await browser.fetch(url)
+    expect(callback.status).toBe(303)
+    // Exactly what the browser is told to follow.
+    expect(callback.headers.get('location')).toBe('/')
+  })
+
+  it('a session cookie planted beside ours (e.g. by a sibling subdomain) neither signs the user out nor in', async () => {
+    const browser = new Browser()
+    await signIn(app, browser)
+    const ours = browser.cookiesFor(app.origin).get('jiko-session') as string
+    const planted = `${'x'.repeat(43)}.${'y'.repeat(43)}`
+    const sessionWith = async (cookie: string) =>
+      (await bodyOf(await fetch(`${app.origin}/auth/session`, { headers: { cookie } }))).authenticated
+    expect(await sessionWith(`jiko-session=${planted}; jiko-session=${ours}`)).toBe(true)
+    expect(await sessionWith(`jiko-session=${ours}; jiko-session=${planted}`)).toBe(true)
+    expect(await sessionWith(`jiko-session=${planted}`)).toBe(false)
+    const token = await app.auth.getAccessToken(
+      new Request(app.origin, { headers: { cookie: `jiko-session=${planted}; jiko-session=${ours}` } }),
+    )
+    expect(token).toEqual(expect.any(String))
+  })
+
+  it('a login binding cookie planted beside ours does not break the callback', async () => {
+    const browser = new Browser()
+    const login = await get(browser, '/auth/login?returnTo=/planted')
+    const { url } = await browser.navigate(login.headers.get('location') as string, (u) =>
+      u.startsWith(`${app.origin}/auth/callback`),
+    )
+    const cookies = browser.cookiesFor(app.origin)
+    const [name, value] = [...cookies].find(([n]) => n.startsWith('jiko-tx-')) as [string, string]
+    const callback = await fetch(url, {
+      headers: { cookie: `${name}=${'x'.repeat(43)}.${'y'.repeat(43)}; ${name}=${value}` },
+      redirect: 'manual',
+    })
+    expect(callback.status).toBe(303)
+    expect(callback.headers.get('location')).toBe('/planted')
   })
 })
 
@@ -101,6 +145,11 @@ describe('callback errors: a clear page with the typed code, never a 5xx, no tok
   async function expectRefused(response: Response, code: string) {
     expect(response.status).toBe(400)
     expect(response.headers.get('content-type')).toMatch(/text\/html/)
+    // Every HTML answer: not sniffed, not framed, no referrer (the URL held a code), no script.
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(response.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/)
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'/)
     expect(await response.text()).toContain(`<code>${code}</code>`)
   }
 

@@ -98,6 +98,42 @@ describe('RFC 9700 client requirements', () => {
     expect(app.emulator.stats.tokenRequests).toBe(0)
   })
 
+  it('RFC 9207 iss: compared exactly, so the issuer with a trailing slash is refused', async () => {
+    const browser = new Browser()
+    const url = new URL((await pendingCallback(browser)).callback)
+    url.searchParams.set('iss', `${app.emulator.issuer}/`)
+    app.emulator.stats.reset()
+    expect(await (await browser.fetch(url.href)).text()).toContain('JIKO_ISSUER_MISMATCH')
+    expect(app.emulator.stats.tokenRequests).toBe(0)
+  })
+
+  it('RFC 9207 iss: a callback without iss is accepted by default (Jiko’s documented callback has none)', async () => {
+    const browser = new Browser()
+    const url = new URL((await pendingCallback(browser)).callback)
+    url.searchParams.delete('iss')
+    expect((await browser.fetch(url.href)).headers.get('location')).toBe('/')
+  })
+
+  it('RFC 9207 §2.4: when the server advertises iss, a callback without it is refused', async () => {
+    const strict = await startApp({ authorizationResponseIssParameterSupported: true })
+    try {
+      const browser = new Browser()
+      const login = await browser.fetch(`${strict.origin}/auth/login`)
+      const { url } = await browser.navigate(login.headers.get('location') as string, (u) =>
+        u.startsWith(`${strict.origin}/auth/callback`),
+      )
+      const withoutIss = new URL(url)
+      withoutIss.searchParams.delete('iss')
+      strict.emulator.stats.reset()
+      expect(await (await browser.fetch(withoutIss.href)).text()).toContain('JIKO_ISSUER_MISMATCH')
+      expect(strict.emulator.stats.tokenRequests).toBe(0)
+      // With iss, the same app signs in.
+      expect(await signIn(strict, new Browser())).toBe(`${strict.origin}/`)
+    } finally {
+      await strict.stop()
+    }
+  })
+
   it('§4.14.2 refresh-token rotation honoured: the new token is kept, the old one is never sent again', async () => {
     const browser = new Browser()
     await signIn(app, browser)
