@@ -42,6 +42,8 @@ export async function loginCpu(measure = {}) {
     redirectUri,
     scopes: ['pockets.read'],
     privateKey: pem,
+    // The stub answers the token endpoint only: Jiko's documented endpoints, no discovery request.
+    discovery: false,
   })
   /** One login through the machine: LOGIN, CALLBACK, REFRESH, as `@jiko-auth/node` drives it. */
   const loginThrough = async (machine) => {

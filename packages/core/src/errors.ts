@@ -38,6 +38,27 @@ export const ErrorCode = {
   Aborted: 'JIKO_ABORTED',
   /** The connection failed (refused, reset, DNS). */
   NetworkError: 'JIKO_NETWORK_ERROR',
+  /**
+   * The server's metadata (`{issuer}/.well-known/openid-configuration`) could not be fetched, is not valid, or
+   * names another issuer; the message names the URL and what differed.
+   */
+  DiscoveryFailed: 'JIKO_DISCOVERY_FAILED',
+  /** `openid` was asked but the token response carries no id_token. */
+  IdTokenMissing: 'JIKO_ID_TOKEN_MISSING',
+  /** The id_token is not a well-formed JWT with the claims OIDC requires (sub, iat, …), or was issued in the future. */
+  IdTokenInvalid: 'JIKO_ID_TOKEN_INVALID',
+  /** The id_token's signature does not verify against the issuer's JWKS, or its algorithm is not allowed. */
+  IdTokenSignature: 'JIKO_ID_TOKEN_SIGNATURE',
+  /** The id_token's `iss` is not the configured issuer exactly. */
+  IdTokenIssuer: 'JIKO_ID_TOKEN_ISSUER',
+  /** The id_token's `aud` does not contain the client id (or `azp` is missing or another client's). */
+  IdTokenAudience: 'JIKO_ID_TOKEN_AUDIENCE',
+  /** The id_token has expired (beyond the clock tolerance). */
+  IdTokenExpired: 'JIKO_ID_TOKEN_EXPIRED',
+  /** The id_token's `nonce` is not the one this login sent. */
+  NonceMismatch: 'JIKO_NONCE_MISMATCH',
+  /** An id_token from a refresh names another `iss` or `sub` than the one at sign-in (OIDC Core §12.2). */
+  IdTokenSubjectChanged: 'JIKO_ID_TOKEN_SUBJECT_CHANGED',
   /** The request body is larger than an auth route accepts (16 KB): answered 413. */
   RequestTooLarge: 'JIKO_REQUEST_TOO_LARGE',
   /** The login transaction for this callback has expired or was already used. */

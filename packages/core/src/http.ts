@@ -60,10 +60,27 @@ export interface HttpResult {
 const defaultHttp: HttpAdapter = (url, init) => fetch(url, { ...init, redirect: 'manual' })
 
 /** POSTs a form and reads the capped body. Transport failures become typed errors; statuses are left to callers. */
-export async function postForm(
+export function postForm(url: string, form: URLSearchParams, options: HttpOptions = {}): Promise<HttpResult> {
+  return send(
+    url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+    },
+    options,
+  )
+}
+
+/** GETs a JSON document (discovery metadata) and reads the capped body; statuses are left to callers. */
+export function getJson(url: string, options: HttpOptions = {}): Promise<HttpResult> {
+  return send(url, { method: 'GET', headers: { accept: 'application/json' } }, options)
+}
+
+async function send(
   url: string,
-  form: URLSearchParams,
-  options: HttpOptions = {},
+  init: { method: string; headers: Record<string, string>; body?: string },
+  options: HttpOptions,
 ): Promise<HttpResult> {
   // One controller for both the timeout and the caller's signal (AbortSignal.any is slow on Node 20).
   const controller = new AbortController()
@@ -78,12 +95,7 @@ export async function postForm(
   else options.signal?.addEventListener('abort', onAbort, { once: true })
   const http = options.http ?? defaultHttp
   try {
-    const response = await http(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: form.toString(),
-      signal: controller.signal,
-    })
+    const response = await http(url, { ...init, signal: controller.signal })
     const body = await readCapped(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES)
     return { status: response.status, headers: response.headers, body }
   } catch (error) {
@@ -132,7 +144,7 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
 
 function tooLarge(maxBytes: number, status: number): JikoAuthError {
   return new JikoAuthError(ErrorCode.ResponseTooLarge, `The response body is larger than ${maxBytes} bytes`, {
-    hint: 'Check that the endpoint URL points at the token endpoint',
+    hint: 'Check that the endpoint URL is right (the token endpoint, or the discovery document)',
     status,
   })
 }

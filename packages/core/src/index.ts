@@ -7,6 +7,7 @@ export type { JikoAuthErrorOptions, OAuthErrorBody } from './errors.js'
 export {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
+  getJson,
   type HttpAdapter,
   type HttpOptions,
   type HttpResult,
@@ -18,10 +19,14 @@ export {
   createDirectMachine,
   type DirectMachineOptions,
   sessionFromTokens,
+  userFromClaims,
 } from './machine/createDirectMachine.js'
 export * from './machine.js'
 export { type AuthorizationUrlParams, buildAuthorizationUrl } from './protocol/buildAuthorizationUrl.js'
 export {
+  ENDPOINTS,
+  type EndpointName,
+  ID_TOKEN_ALGORITHMS,
   type JikoClientConfig,
   type JikoClientConfigInput,
   keyAlgorithmMismatch,
@@ -36,6 +41,20 @@ export {
   type ClientAssertionOptions,
   createClientAssertion,
 } from './protocol/createClientAssertion.js'
+export {
+  createIdTokenVerifier,
+  type IdTokenClaims,
+  type IdTokenExpectations,
+  type IdTokenVerifier,
+  type IdTokenVerifierOptions,
+  JWKS_COOLDOWN_MS,
+} from './protocol/createIdTokenVerifier.js'
+export {
+  createMetadataCache,
+  METADATA_TTL_MS,
+  type MetadataCache,
+  type MetadataCacheOptions,
+} from './protocol/createMetadataCache.js'
 export { createTokenClient, type TokenClient, type TokenClientOptions } from './protocol/createTokenClient.js'
 export { importSigningKey } from './protocol/importSigningKey.js'
 export {

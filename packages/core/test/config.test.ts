@@ -14,11 +14,24 @@ function configError(overrides: Record<string, unknown>): JikoAuthError {
 }
 
 describe('resolveConfig', () => {
+  it('never lets an id_token be accepted with "none" or a shared-secret algorithm', () => {
+    for (const alg of ['none', 'HS256', 'hs512']) {
+      expect(configError({ idTokenAlgorithms: ['RS256', alg] }).field).toMatch(/^idTokenAlgorithms/)
+    }
+  })
+
   it('fills in Jiko defaults', () => {
     const config = testConfig({ revocationEndpoint: undefined })
     expect(config.authorizationEndpoint).toBe(`${ISSUER}/api/oauth2/authorize`)
     expect(config.tokenEndpoint).toBe(`${ISSUER}/api/oauth2/token`)
-    expect(config.revocationEndpoint).toBeUndefined()
+    expect(config.revocationEndpoint).toBe(`${ISSUER}/api/oauth2/revoke`)
+    expect(config.jwksUri).toBe(`${ISSUER}/api/oauth2/jwks`)
+    expect(config.endSessionEndpoint).toBe(`${ISSUER}/api/oauth2/logout`)
+    expect(config.userinfoEndpoint).toBe(`${ISSUER}/api/oauth2/userinfo`)
+    expect(config.explicitEndpoints).toEqual({})
+    expect(config.discovery).toBe(false)
+    expect(resolveConfig({ ...testConfig(), discovery: undefined }).discovery).toBe(true)
+    expect(config.idTokenAlgorithms).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA'])
     expect(config.signingAlgorithm).toBe('PS256')
     expect(config.assertionLifetimeSeconds).toBe(60)
   })

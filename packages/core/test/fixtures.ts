@@ -24,6 +24,8 @@ export function testConfig(overrides: Partial<Parameters<typeof resolveConfig>[0
     scopes: ['pockets.read'],
     privateKey: keys.rsaPrivatePem,
     revocationEndpoint: `${ISSUER}/api/oauth2/revoke`,
+    // Unit tests script every request: the endpoints are Jiko's documented ones, not discovered.
+    discovery: false,
     ...overrides,
   })
 }

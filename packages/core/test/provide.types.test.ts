@@ -10,7 +10,9 @@ import {
 // These are checked by `tsc` (pnpm typecheck); each @ts-expect-error fails the typecheck if the error disappears.
 describe('authMachine.provide() types', () => {
   it('accepts the direct implementations', () => {
-    const implementations = createDirectImplementations({ config: {} as JikoClientConfig })
+    const implementations = createDirectImplementations({
+      config: { scopes: [] } as unknown as JikoClientConfig,
+    })
     expectTypeOf(authMachine.provide(implementations)).toEqualTypeOf<typeof authMachine>()
   })
 
@@ -42,7 +44,7 @@ describe('authMachine.provide() types', () => {
   })
 
   it('types the direct exchangeCode as resolving to an AuthSession', () => {
-    const { actors } = createDirectImplementations({ config: {} as JikoClientConfig })
+    const { actors } = createDirectImplementations({ config: { scopes: [] } as unknown as JikoClientConfig })
     type Output = typeof actors.exchangeCode extends PromiseActorLogic<infer O, infer _I> ? O : never
     expectTypeOf<Output>().toEqualTypeOf<AuthSession>()
   })

@@ -281,11 +281,12 @@ describe('revoke (RFC 7009)', () => {
     fake.assertDone()
   })
 
-  it('does nothing without a revocation endpoint', async () => {
-    const fake = scriptedFetch()
+  it('revokes at Jiko’s documented path when no revocation endpoint is configured', async () => {
+    const fake = scriptedFetch({ url: `${ISSUER}/api/oauth2/revoke`, respond: () => new Response(null) })
     await createTokenClient(testConfig({ revocationEndpoint: undefined }), {
       http: { http: fake.http },
     }).revoke('t')
+    fake.assertDone()
   })
 
   it('reports a refused revocation', async () => {

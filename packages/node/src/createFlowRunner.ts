@@ -4,6 +4,7 @@ import {
   ErrorCode,
   fromSerializedError,
   JikoAuthError,
+  type MetadataCache,
   type SerializedAuthError,
   type TokenClient,
 } from '@jiko-auth/core'
@@ -18,12 +19,16 @@ const STEP_TIMEOUT_MS = 30_000
  * Runs the core machine one step at a time, as HTTP requests arrive: each step restores the persisted snapshot,
  * sends one event, waits for the state that ends the step, and persists again.
  */
-export function createFlowRunner(options: ResolvedOptions, tokenClient: TokenClient) {
+export function createFlowRunner(
+  options: ResolvedOptions,
+  shared: { tokenClient: TokenClient; metadata: MetadataCache },
+) {
   const machine = createDirectMachine({
     config: options.client,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.http ? { http: options.http } : {}),
     crypto: options.crypto,
-    tokenClient,
+    ...shared,
   })
   type Flow = SnapshotFrom<typeof machine>
   const input = { leewaySeconds: options.leewaySeconds }

@@ -1,4 +1,10 @@
-import { createTokenClient, ErrorCode, JikoAuthError, toJikoAuthError } from '@jiko-auth/core'
+import {
+  createMetadataCache,
+  createTokenClient,
+  ErrorCode,
+  JikoAuthError,
+  toJikoAuthError,
+} from '@jiko-auth/core'
 import { BoundedMap } from './boundedMap.js'
 import {
   type CookieJar,
@@ -76,13 +82,13 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     signingKey: deriveKey(options.secret, 'cookie-signing'),
   }
   const sessions = new SessionStore(options.storage, deriveKey(options.secret, 'session-encryption'))
-  // One token client for the flow and for revocation: the signing key is imported once.
-  const tokens = createTokenClient(options.client, {
-    ...(options.clock ? { clock: options.clock } : {}),
-    crypto: options.crypto,
-    ...(options.http ? { http: options.http } : {}),
-  })
-  const flows = createFlowRunner(options, tokens)
+  const clock = options.clock ? { clock: options.clock } : {}
+  const http = options.http ? { http: options.http } : {}
+  // One metadata cache (discovery, once per process) and one token client for the flow and for revocation: the
+  // signing key is imported once.
+  const metadata = createMetadataCache(options.client, { ...clock, ...http })
+  const tokens = createTokenClient(options.client, { ...clock, crypto: options.crypto, metadata, ...http })
+  const flows = createFlowRunner(options, { tokenClient: tokens, metadata })
   /** Revokes a session's refresh token, best effort: a failed revocation never keeps a session alive. */
   async function revokeRefreshToken(record: SessionRecord | undefined) {
     const refreshToken = sessionOf(record)?.tokens?.refreshToken
@@ -137,7 +143,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       authenticated: true,
       scopes: session.scope ? session.scope.split(' ') : [],
       expiresAt: session.expiresAt,
-      ...(session.subject ? { subject: session.subject } : {}),
+      ...(session.user ? { user: session.user, subject: session.user.sub } : {}),
     }
   }
 

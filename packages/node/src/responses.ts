@@ -1,4 +1,4 @@
-import { ErrorCode, type JikoAuthError, toJikoAuthError } from '@jiko-auth/core'
+import { ErrorCode, type JikoAuthError, type SessionUser, toJikoAuthError } from '@jiko-auth/core'
 
 /** What `GET {basePath}/session` answers. Never a token. */
 export interface SessionInfo {
@@ -7,6 +7,9 @@ export interface SessionInfo {
   scopes: string[]
   /** Milliseconds since the epoch when the access token expires; null without a session. */
   expiresAt: number | null
+  /** Who signed in: the validated id_token's claims (`sub`, and `name`, `email`, … as granted). Needs `openid`. */
+  user?: SessionUser
+  /** `user.sub`, kept as an alias. */
   subject?: string
 }
 

@@ -236,6 +236,8 @@ export async function httpsOptions(): Promise<JikoAuthOptions> {
     redirectUri: 'https://app.example/auth/callback',
     scopes: ['pockets.read'],
     privateKey: await exportPKCS8(privateKey),
+    // No server behind this issuer: Jiko's documented endpoints, not discovered ones.
+    discovery: false,
     storage: memoryStorage(),
     secret: SECRET,
   }

@@ -21,6 +21,7 @@ describe('login', () => {
       authenticated: true,
       scopes: ['pockets.read'],
       expiresAt: expect.any(Number),
+      user: { sub: 'alice' },
       subject: 'alice',
     })
   })

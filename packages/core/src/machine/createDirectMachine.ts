@@ -1,4 +1,3 @@
-import { decodeJwt } from 'jose'
 import { fromPromise } from 'xstate'
 import { type Clock, systemClock } from '../clock.js'
 import { type CryptoAdapter, webCryptoAdapter } from '../cryptoAdapter.js'
@@ -6,6 +5,12 @@ import { ErrorCode, JikoAuthError } from '../errors.js'
 import type { HttpOptions } from '../http.js'
 import { buildAuthorizationUrl } from '../protocol/buildAuthorizationUrl.js'
 import type { JikoClientConfig } from '../protocol/config.js'
+import {
+  createIdTokenVerifier,
+  type IdTokenClaims,
+  type IdTokenVerifier,
+} from '../protocol/createIdTokenVerifier.js'
+import { createMetadataCache, type MetadataCache } from '../protocol/createMetadataCache.js'
 import { createTokenClient, type TokenClient } from '../protocol/createTokenClient.js'
 import { parseCallback } from '../protocol/parseCallback.js'
 import type { TokenSet } from '../protocol/parseTokenResponse.js'
@@ -17,6 +22,7 @@ import type {
   EndSessionInput,
   ExchangeCodeInput,
   RefreshTokensInput,
+  SessionUser,
   StartAuthorizationInput,
   StartAuthorizationOutput,
 } from './types.js'
@@ -26,29 +32,65 @@ export interface DirectMachineOptions {
   crypto?: CryptoAdapter
   clock?: Clock
   http?: Omit<HttpOptions, 'signal'>
+  /**
+   * Where the endpoints come from: discovery (`config.discovery`, the default) or the configuration. Share one per
+   * process; by default one is made from the options above.
+   */
+  metadata?: MetadataCache
   /** A token client to share (and its imported key); by default one is made from the options above. */
   tokenClient?: TokenClient
+  /** Validates id_tokens; by default one is made over `metadata`. */
+  idTokens?: IdTokenVerifier
+}
+
+/** Claims that describe the token, not the user: left out of `session.user`. */
+const PROTOCOL_CLAIMS = new Set([
+  'iss',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'nonce',
+  'azp',
+  'at_hash',
+  'c_hash',
+  's_hash',
+  'auth_time',
+  'acr',
+  'amr',
+  'sid',
+])
+
+/** Who signed in, from a validated id_token's claims. */
+export function userFromClaims(claims: IdTokenClaims): SessionUser {
+  const user: SessionUser = { sub: claims.sub }
+  for (const [name, value] of Object.entries(claims)) if (!PROTOCOL_CLAIMS.has(name)) user[name] = value
+  return user
 }
 
 /**
- * Builds a session record from a token set: times, scope and (for display only, unverified) the subject.
+ * Builds a session record from a token set: times, scope and who signed in — from a validated id_token's
+ * `claims` only (never read unverified from a token), or kept from the `previous` session at a refresh without a
+ * new id_token. Without `openid` there is no identity.
  */
-export function sessionFromTokens(tokens: TokenSet): AuthSession {
+export function sessionFromTokens(
+  tokens: TokenSet,
+  identity: { claims?: IdTokenClaims; previous?: AuthSession } = {},
+): AuthSession {
   const session: AuthSession = { issuedAt: tokens.issuedAt, expiresAt: tokens.expiresAt, tokens }
   if (tokens.scope !== undefined) session.scope = tokens.scope
-  const subject = readSubject(tokens.idToken) ?? readSubject(tokens.accessToken)
-  if (subject !== undefined) session.subject = subject
-  return session
-}
-
-function readSubject(jwt: string | undefined): string | undefined {
-  if (!jwt) return undefined
-  try {
-    const { sub } = decodeJwt(jwt)
-    return typeof sub === 'string' ? sub : undefined
-  } catch {
-    return undefined
+  const { claims, previous } = identity
+  if (claims) {
+    session.user = userFromClaims(claims)
+    session.subject = claims.sub
+    session.idTokenIssuer = claims.iss
+  } else if (previous?.user) {
+    session.user = previous.user
+    if (previous.subject !== undefined) session.subject = previous.subject
+    if (previous.idTokenIssuer !== undefined) session.idTokenIssuer = previous.idTokenIssuer
   }
+  return session
 }
 
 /**
@@ -64,23 +106,41 @@ export function createDirectImplementations(options: DirectMachineOptions) {
   const { config } = options
   const crypto = options.crypto ?? webCryptoAdapter
   const clock = options.clock ?? systemClock
-  const client =
-    options.tokenClient ??
-    createTokenClient(config, { crypto, clock, ...(options.http ? { http: options.http } : {}) })
+  const http = options.http ? { http: options.http } : {}
+  const metadata = options.metadata ?? createMetadataCache(config, { clock, ...http })
+  const client = options.tokenClient ?? createTokenClient(config, { crypto, clock, metadata, ...http })
+  const idTokens = options.idTokens ?? createIdTokenVerifier(metadata, { clock, ...http })
+  const asksOpenId = config.scopes.includes('openid')
+
+  /** The validated id_token of a sign-in: required with `openid` (OIDC Core §3.1.3.3), none without. */
+  async function identify(tokens: TokenSet, nonce: string | undefined): Promise<IdTokenClaims | undefined> {
+    if (!asksOpenId) return undefined
+    if (!tokens.idToken) {
+      throw new JikoAuthError(ErrorCode.IdTokenMissing, 'The token response has no id_token', {
+        hint: 'The openid scope was asked, so the server must return an id_token; check the client’s settings at Jiko',
+      })
+    }
+    return idTokens.verify(tokens.idToken, nonce === undefined ? {} : { nonce })
+  }
 
   return {
     actors: {
       // returnTo stays in the machine's context: the transaction does not carry a second copy.
       startAuthorization: fromPromise<StartAuthorizationOutput, StartAuthorizationInput>(async () => {
+        const current = await metadata.resolve()
         const pkce = await createPkcePair(crypto)
         const state = createState(crypto)
-        const authorizationUrl = buildAuthorizationUrl(config, {
+        // A nonce of its own, generated with the state, whenever an id_token is asked for.
+        const nonce = asksOpenId ? createState(crypto) : undefined
+        const authorizationUrl = buildAuthorizationUrl(current, {
           state,
           codeChallenge: pkce.challenge,
+          ...(nonce ? { nonce } : {}),
         }).href
         const transaction = {
           state,
           codeVerifier: pkce.verifier,
+          ...(nonce ? { nonce } : {}),
           createdAt: clock.now(),
         }
         return { authorizationUrl, transaction }
@@ -95,25 +155,41 @@ export function createDirectImplementations(options: DirectMachineOptions) {
             },
           )
         }
+        const current = await metadata.resolve()
         const { code } = parseCallback(input.callbackUrl, {
           state: input.transaction.state,
-          issuer: config.issuer,
-          requireIssuer: config.authorizationResponseIssParameterSupported,
+          issuer: current.issuer,
+          requireIssuer: current.authorizationResponseIssParameterSupported,
         })
         const tokens = await client.exchangeCode({
           code,
           codeVerifier: input.transaction.codeVerifier,
           signal,
         })
-        return sessionFromTokens(tokens)
+        const claims = await identify(tokens, input.transaction.nonce)
+        return sessionFromTokens(tokens, claims ? { claims } : {})
       }),
       refreshTokens: fromPromise<AuthSession, RefreshTokensInput>(async ({ input, signal }) => {
-        if (!input.session.tokens) {
+        const previous = input.session
+        if (!previous.tokens) {
           throw new JikoAuthError(ErrorCode.SessionExpired, 'This session holds no tokens to refresh', {
             hint: 'Sign in again',
           })
         }
-        return sessionFromTokens(await client.refresh(input.session.tokens, { signal }))
+        const before = previous.tokens
+        const tokens = await client.refresh(before, { signal })
+        // A new id_token must name the same issuer and user as the sign-in (OIDC Core §12.2), or nothing changes.
+        const fresh = asksOpenId && tokens.idToken !== undefined && tokens.idToken !== before.idToken
+        const claims =
+          fresh && tokens.idToken
+            ? await idTokens.verify(
+                tokens.idToken,
+                previous.subject === undefined
+                  ? {}
+                  : { previous: { iss: previous.idTokenIssuer ?? config.issuer, sub: previous.subject } },
+              )
+            : undefined
+        return sessionFromTokens(tokens, claims ? { claims } : { previous })
       }),
       endSession: fromPromise<void, EndSessionInput>(async ({ input, signal }) => {
         const token = input.session?.tokens?.refreshToken

@@ -4,10 +4,19 @@ const SECRET_KEYS = new Set([
   'refreshToken',
   'idToken',
   'codeVerifier',
+  'nonce',
   'state',
   'callbackUrl',
 ])
-const SECRET_PARAMS = ['code', 'state', 'code_challenge', 'code_verifier', 'access_token', 'refresh_token']
+const SECRET_PARAMS = [
+  'code',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_verifier',
+  'access_token',
+  'refresh_token',
+]
 
 function redactUrl(value: string): string {
   const queryStart = value.indexOf('?')

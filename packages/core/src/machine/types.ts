@@ -5,6 +5,8 @@ import type { TokenSet } from '../protocol/parseTokenResponse.js'
 export interface AuthTransaction {
   state: string
   codeVerifier: string
+  /** The OpenID Connect nonce sent with the request (when `openid` is asked); the id_token must carry it. */
+  nonce?: string
   /** Where to send the user after login (a same-origin relative path). */
   returnTo?: string
   /** Milliseconds since the epoch. */
@@ -21,9 +23,26 @@ export interface AuthSession {
   expiresAt: number
   /** Granted scopes, space-separated. */
   scope?: string
-  /** The user's subject identifier, when known. */
+  /** The user's subject identifier (`sub` of the validated id_token); an alias of `user.sub`. */
   subject?: string
+  /**
+   * Who signed in: the validated id_token's claims (`sub` always; `name`, `email`, … as granted), without the
+   * protocol's own (`iss`, `aud`, `exp`, `nonce`, …). Only with the `openid` scope.
+   */
+  user?: SessionUser
+  /** The issuer of the sign-in's id_token: a refreshed id_token must name the same one (OIDC Core §12.2). */
+  idTokenIssuer?: string
   tokens?: TokenSet
+}
+
+/** The signed-in user, as the validated id_token describes them. Serialisable. */
+export interface SessionUser {
+  sub: string
+  name?: string
+  email?: string
+  email_verified?: boolean
+  phone_number?: string
+  [claim: string]: unknown
 }
 
 export interface StartAuthorizationInput {

@@ -3,6 +3,8 @@ import type { JikoClientConfig } from './config.js'
 export interface AuthorizationUrlParams {
   state: string
   codeChallenge: string
+  /** The OpenID Connect nonce, sent when the scopes hold `openid` (the id_token must carry it back). */
+  nonce?: string
   /** Overrides the configured scopes for this request. */
   scopes?: string[]
   /** Extra parameters (e.g. `prompt`, `login_hint`); they cannot replace the protocol's own. */
@@ -17,6 +19,7 @@ const PROTECTED = new Set([
   'state',
   'code_challenge',
   'code_challenge_method',
+  'nonce',
 ])
 
 /**
@@ -40,5 +43,6 @@ export function buildAuthorizationUrl(config: JikoClientConfig, params: Authoriz
   url.searchParams.set('state', params.state)
   url.searchParams.set('code_challenge', params.codeChallenge)
   url.searchParams.set('code_challenge_method', 'S256')
+  if (params.nonce !== undefined) url.searchParams.set('nonce', params.nonce)
   return url
 }

@@ -7,6 +7,30 @@ export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
 
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300
 
+/** The id_token algorithms accepted by default: asymmetric only (never `none`, never a shared-secret HS*). */
+export const ID_TOKEN_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const
+
+/** The endpoints a configuration names; discovery fills those not given explicitly. */
+export const ENDPOINTS = [
+  'authorizationEndpoint',
+  'tokenEndpoint',
+  'revocationEndpoint',
+  'endSessionEndpoint',
+  'userinfoEndpoint',
+  'jwksUri',
+] as const
+export type EndpointName = (typeof ENDPOINTS)[number]
+
+/** Jiko's documented paths under the issuer, used without discovery and for endpoints its metadata leaves out. */
+const JIKO_PATHS: Record<EndpointName, string> = {
+  authorizationEndpoint: '/api/oauth2/authorize',
+  tokenEndpoint: '/api/oauth2/token',
+  revocationEndpoint: '/api/oauth2/revoke',
+  endSessionEndpoint: '/api/oauth2/logout',
+  userinfoEndpoint: '/api/oauth2/userinfo',
+  jwksUri: '/api/oauth2/jwks',
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 function isLoopback(url: URL): boolean {
@@ -54,6 +78,21 @@ const configSchema = z
     authorizationEndpoint: secureUrl('authorizationEndpoint').optional(),
     tokenEndpoint: secureUrl('tokenEndpoint').optional(),
     revocationEndpoint: secureUrl('revocationEndpoint').optional(),
+    endSessionEndpoint: secureUrl('endSessionEndpoint').optional(),
+    userinfoEndpoint: secureUrl('userinfoEndpoint').optional(),
+    jwksUri: secureUrl('jwksUri').optional(),
+    discovery: z.boolean().default(true),
+    idTokenAlgorithms: z
+      .array(
+        z
+          .string()
+          .refine(
+            (alg) => alg !== 'none' && !/^HS/i.test(alg),
+            'idTokenAlgorithms may not hold "none" or HS* (a shared secret is not an identity)',
+          ),
+      )
+      .min(1, 'idTokenAlgorithms must list at least one algorithm, e.g. ["RS256"]')
+      .default([...ID_TOKEN_ALGORITHMS]),
     clientId: z.string().min(1, 'clientId must be the client_id shown on Jiko’s Settings page'),
     redirectUri: secureUrl('redirectUri', { noFragment: true }),
     scopes: z
@@ -94,7 +133,16 @@ export interface JikoClientConfig {
   issuer: string
   authorizationEndpoint: string
   tokenEndpoint: string
-  revocationEndpoint: string | undefined
+  revocationEndpoint: string
+  endSessionEndpoint: string
+  userinfoEndpoint: string
+  jwksUri: string
+  /** Fetch `{issuer}/.well-known/openid-configuration` and take the endpoints from it (default true). */
+  discovery: boolean
+  /** The endpoints set in the configuration: they win over the server's metadata. */
+  explicitEndpoints: Partial<Record<EndpointName, string>>
+  /** The algorithms an id_token may be signed with. */
+  idTokenAlgorithms: string[]
   clientId: string
   redirectUri: string
   scopes: string[]
@@ -141,11 +189,19 @@ export function resolveConfig(input: JikoClientConfigInput): JikoClientConfig {
   const config = result.data
   // Endpoints are built on the issuer without its trailing slash; the issuer itself is kept as given, for `iss`.
   const base = config.issuer.replace(/\/+$/, '')
+  const explicitEndpoints: Partial<Record<EndpointName, string>> = {}
+  const endpoints = {} as Record<EndpointName, string>
+  for (const name of ENDPOINTS) {
+    const given = config[name]
+    if (given !== undefined) explicitEndpoints[name] = given
+    endpoints[name] = given ?? `${base}${JIKO_PATHS[name]}`
+  }
   return {
     issuer: config.issuer,
-    authorizationEndpoint: config.authorizationEndpoint ?? `${base}/api/oauth2/authorize`,
-    tokenEndpoint: config.tokenEndpoint ?? `${base}/api/oauth2/token`,
-    revocationEndpoint: config.revocationEndpoint,
+    ...endpoints,
+    discovery: config.discovery,
+    explicitEndpoints,
+    idTokenAlgorithms: config.idTokenAlgorithms,
     clientId: config.clientId,
     redirectUri: config.redirectUri,
     scopes: config.scopes,

@@ -4,6 +4,7 @@ import { ErrorCode, JikoAuthError } from '../errors.js'
 import { type HttpOptions, postForm, toTransportError } from '../http.js'
 import type { JikoClientConfig } from './config.js'
 import { CLIENT_ASSERTION_TYPE, createClientAssertion } from './createClientAssertion.js'
+import type { MetadataCache } from './createMetadataCache.js'
 import { importSigningKey } from './importSigningKey.js'
 import { parseTokenResponse, type TokenSet } from './parseTokenResponse.js'
 import { readOAuthResponse } from './readOAuthResponse.js'
@@ -17,6 +18,8 @@ export interface TokenClientOptions {
    * retries). Nothing else is retried: after a 5xx or a timeout the server may have rotated the refresh token.
    */
   maxRetryAfterSeconds?: number
+  /** Where the endpoints come from (discovery); by default the configuration's own. */
+  metadata?: MetadataCache
 }
 
 /** Talks to Jiko's token and revocation endpoints, authenticating with private_key_jwt. */
@@ -25,7 +28,7 @@ export interface TokenClient {
   exchangeCode(params: { code: string; codeVerifier: string; signal?: AbortSignal }): Promise<TokenSet>
   /** Step 8: a refresh_token grant. A rotated refresh token replaces the old one in the result. */
   refresh(tokens: TokenSet, options?: { signal?: AbortSignal }): Promise<TokenSet>
-  /** RFC 7009 revocation; resolves without a request when no revocation endpoint is configured. */
+  /** RFC 7009 revocation at the revocation endpoint (the server's metadata, or Jiko's documented path). */
   revoke(
     token: string,
     options?: { hint?: 'refresh_token' | 'access_token'; signal?: AbortSignal },
@@ -53,9 +56,17 @@ export function createTokenClient(config: JikoClientConfig, options: TokenClient
    * One POST, and at most one retry: only after a 429 (the server refused before doing anything, so replaying the
    * code or refresh token is safe) whose Retry-After is short. Each attempt signs a new assertion (new jti).
    */
-  async function authenticatedPost(url: string, form: URLSearchParams, signal: AbortSignal | undefined) {
+  const resolve = () => options.metadata?.resolve() ?? Promise.resolve(config)
+
+  async function authenticatedPost(
+    endpoint: 'tokenEndpoint' | 'revocationEndpoint',
+    form: URLSearchParams,
+    signal: AbortSignal | undefined,
+  ) {
+    const current = await resolve()
+    const url = current[endpoint]
     try {
-      return await postOnce(url, form, signal)
+      return await postOnce(current, url, form, signal)
     } catch (error) {
       const wait =
         error instanceof JikoAuthError && error.code === ErrorCode.RateLimited
@@ -63,16 +74,22 @@ export function createTokenClient(config: JikoClientConfig, options: TokenClient
           : undefined
       if (wait === undefined || wait > maxRetryAfterSeconds) throw error
       await sleep(wait * 1000, signal)
-      return postOnce(url, form, signal)
+      return postOnce(current, url, form, signal)
     }
   }
 
-  async function postOnce(url: string, form: URLSearchParams, signal: AbortSignal | undefined) {
+  async function postOnce(
+    current: JikoClientConfig,
+    url: string,
+    form: URLSearchParams,
+    signal: AbortSignal | undefined,
+  ) {
     key ??= importSigningKey(config.privateKey, config.signingAlgorithm)
     key.catch(() => {
       key = undefined
     })
-    const assertion = await createClientAssertion(config, { key: await key, now: clock.now(), crypto })
+    // aud is the token endpoint the server publishes (Jiko's rule), whichever endpoint is called.
+    const assertion = await createClientAssertion(current, { key: await key, now: clock.now(), crypto })
     form.set('client_id', config.clientId)
     form.set('client_assertion_type', CLIENT_ASSERTION_TYPE)
     form.set('client_assertion', assertion)
@@ -88,7 +105,7 @@ export function createTokenClient(config: JikoClientConfig, options: TokenClient
         redirect_uri: config.redirectUri,
         code_verifier: codeVerifier,
       })
-      const body = await authenticatedPost(config.tokenEndpoint, form, signal)
+      const body = await authenticatedPost('tokenEndpoint', form, signal)
       return parseTokenResponse(body, { now: clock.now() })
     },
 
@@ -99,15 +116,14 @@ export function createTokenClient(config: JikoClientConfig, options: TokenClient
         })
       }
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken })
-      const body = await authenticatedPost(config.tokenEndpoint, form, signal)
+      const body = await authenticatedPost('tokenEndpoint', form, signal)
       return parseTokenResponse(body, { now: clock.now(), previous: tokens })
     },
 
     async revoke(token, { hint, signal } = {}) {
-      if (!config.revocationEndpoint) return
       const form = new URLSearchParams({ token })
       if (hint) form.set('token_type_hint', hint)
-      await authenticatedPost(config.revocationEndpoint, form, signal)
+      await authenticatedPost('revocationEndpoint', form, signal)
     },
   }
 }
