@@ -59,7 +59,7 @@ row(
     .map(([name, bytes]) => `${name} ${(bytes / 1000).toFixed(1)} KB`)
     .join(', '),
   '@jiko-auth/react ≤ 16 KB',
-  weight['@jiko-auth/react'] <= 16_000,
+  weight['@jiko-auth/react'] <= 16 * 1024,
 )
 
 console.error('5/5 memory per session…')

@@ -1,4 +1,11 @@
-export { Faults, type TokenFault } from './faults.js'
+export {
+  type DiscoveryFault,
+  Faults,
+  ID_TOKEN_TAMPERS,
+  type IdTokenTamper,
+  type IdTokenTamperOptions,
+  type TokenFault,
+} from './faults.js'
 export { type Pocket, pocketsOf } from './pockets.js'
 export { type ClientRegistration, toClientMetadata } from './registerClient.js'
 export { type SignInOptions, signIn } from './signIn.js'

@@ -1,14 +1,22 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { exportJWK, generateKeyPair, type JWK } from 'jose'
+import type { JWK } from 'jose'
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider'
 import { createAdapter } from './createAdapter.js'
-import { Faults, type TokenFault } from './faults.js'
+import {
+  type DiscoveryFault,
+  Faults,
+  type IdTokenTamper,
+  type IdTokenTamperOptions,
+  type TokenFault,
+} from './faults.js'
 import { consentPage, errorPage, loginPage } from './pages.js'
 import { createPocketsApi } from './pockets.js'
 import { type ClientRegistration, toClientMetadata } from './registerClient.js'
+import { ID_TOKEN_TTL_SECONDS, rewriteTokenResponse } from './rewriteTokenResponse.js'
 import { type SignInOptions, signIn } from './signIn.js'
+import { SigningKeys } from './signingKeys.js'
 import { TtlStore } from './ttlStore.js'
 import { API_SCOPES, DEFAULT_USERS, type EmulatorUser, JIKO_SCOPES } from './users.js'
 
@@ -20,6 +28,12 @@ export const ROUTES = {
   userinfo: '/api/oauth2/userinfo',
   end_session: '/api/oauth2/logout',
 } as const
+
+/** The discovery routes oidc-provider serves (OpenID Connect and RFC 8414). */
+const DISCOVERY_PATHS = new Set([
+  '/.well-known/openid-configuration',
+  '/.well-known/oauth-authorization-server',
+])
 
 export interface EmulatorOptions {
   /** Port to listen on; 0 (default) takes a free one. */
@@ -39,16 +53,35 @@ export interface EmulatorOptions {
   refreshTokenTtlSeconds?: number
   /** Keep the emulator's grants and tokens in this JSON file across restarts. */
   persistFile?: string
-  /** The RSA private JWK that signs access tokens (default: generated). Pass it to keep tokens valid across restarts. */
+  /**
+   * The RSA private JWK that signs access tokens and id_tokens (default: generated). Pass it to keep tokens valid
+   * across restarts.
+   */
   signingKey?: JWK
 }
 
-/** Grant counters: tests use them to prove "exactly one refresh". */
+/**
+ * Request counters: tests use them to prove "exactly one refresh", "discovery fetched once", "revoked on logout".
+ *
+ * @example
+ * ```ts
+ * emulator.stats.reset()
+ * await app.logout()
+ * expect(emulator.stats.revocations).toBe(1)
+ * ```
+ */
 export interface EmulatorStats {
   /** Successful token responses by grant type. */
   grants: Record<string, number>
   /** Token endpoint requests received, answered or not. */
   tokenRequests: number
+  /** Requests to the JWKS route (`/api/oauth2/jwks`), CORS preflights aside. */
+  jwksRequests: number
+  /** Requests to the discovery document, faulted or not, CORS preflights aside. */
+  discoveryRequests: number
+  /** Requests to the revocation route (`/api/oauth2/revoke`), answered or not, CORS preflights aside. */
+  revocations: number
+  /** Sets every counter back to zero. */
   reset(): void
 }
 
@@ -74,6 +107,19 @@ export interface RunningEmulator {
   signIn(authorizationUrl: string, options?: SignInOptions): Promise<string>
   /** Revokes every refresh token and grant of a user, and every access token issued to them so far. */
   revokeUser(userId: string): void
+  /**
+   * Rotates the id_token signing key: generates a new RS256 key with a new `kid`, publishes it first in the JWKS
+   * (next to the previous keys), signs every id_token issued from now on with it, and returns its `kid`. Access
+   * tokens stay signed with the first key, which stays published. The new key is not persisted.
+   *
+   * @example
+   * ```ts
+   * const kid = await emulator.rotateSigningKey()
+   * const { keys } = await (await fetch(`${emulator.issuer}/api/oauth2/jwks`)).json()
+   * expect(keys[0].kid).toBe(kid)
+   * ```
+   */
+  rotateSigningKey(): Promise<string>
   stop(): Promise<void>
 }
 
@@ -103,9 +149,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const stats: EmulatorStats = {
     grants: {},
     tokenRequests: 0,
+    jwksRequests: 0,
+    discoveryRequests: 0,
+    revocations: 0,
     reset() {
       this.grants = {}
       this.tokenRequests = 0
+      this.jwksRequests = 0
+      this.discoveryRequests = 0
+      this.revocations = 0
     },
   }
   const revokedBefore = new Map<string, number>()
@@ -126,14 +178,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const accessTokenTtl = options.accessTokenTtlSeconds ?? 900
   const refreshTokenTtl = options.refreshTokenTtlSeconds ?? 90 * 24 * 3600
 
-  const signingKey =
-    options.signingKey ??
-    (await exportJWK((await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 })).privateKey))
+  const keys = await SigningKeys.create(options.signingKey)
   const store = new TtlStore(options.persistFile ? { file: options.persistFile } : {})
   const provider = new Provider(issuer, {
     adapter: createAdapter(store),
     clients: await Promise.all(options.clients.map(toClientMetadata)),
-    jwks: { keys: [{ ...signingKey, alg: 'RS256', use: 'sig', kid: signingKey.kid ?? 'emulator-rs256' }] },
+    jwks: { keys: [keys.providerJwk] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     routes: ROUTES,
     scopes: JIKO_SCOPES,
@@ -184,7 +234,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     ttl: {
       AccessToken: accessTokenTtl,
       AuthorizationCode: 60,
-      IdToken: 3600,
+      IdToken: ID_TOKEN_TTL_SECONDS,
       Interaction: 600,
       Session: 24 * 3600,
       Grant: refreshTokenTtl,
@@ -226,11 +276,29 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const type = String(ctx.oidc.params?.grant_type ?? 'unknown')
     stats.grants[type] = (stats.grants[type] ?? 0) + 1
   })
+  // Post-processing of oidc-provider's answers: id_token re-signing and tampering, our JWKS, discovery faults.
+  provider.use(async (ctx, next) => {
+    await next()
+    const route = (ctx as Partial<KoaContextWithOIDC>).oidc?.route
+    const body = ctx.body as Record<string, unknown> | undefined
+    if (route === 'token' && ctx.status === 200 && body && typeof body.access_token === 'string') {
+      const { oidc } = ctx as KoaContextWithOIDC
+      await rewriteTokenResponse(body, {
+        issuer,
+        clientId: String(oidc.client?.clientId),
+        grantType: String(oidc.params?.grant_type),
+        faults,
+        keys,
+      })
+    } else if (route === 'jwks' && ctx.status === 200) {
+      ctx.body = keys.jwks()
+    } else if (route === 'discovery' && body && faults.discoveryFault?.type === 'issuer') {
+      ctx.body = { ...body, issuer: faults.discoveryFault.issuer }
+    }
+  })
 
-  const jwks = {
-    keys: [{ ...publicPart(signingKey), alg: 'RS256', use: 'sig', kid: signingKey.kid ?? 'emulator-rs256' }],
-  }
-  const pockets = createPocketsApi({ issuer, audience: apiAudience, jwks, revokedBefore })
+  // Access tokens are always signed with oidc-provider's own key (the first one).
+  const pockets = createPocketsApi({ issuer, audience: apiAudience, jwks: keys.jwks(), revokedBefore })
   const providerHandler = provider.callback()
 
   async function finish(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>) {
@@ -336,24 +404,58 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
   }
 
+  /** Answers discovery with the configured fault; true when the fault answered it. */
+  function injectDiscoveryFault(req: IncomingMessage, res: ServerResponse): boolean {
+    const fault = faults.discoveryFault
+    if (fault?.type === 'drop') {
+      req.socket.destroy()
+      return true
+    }
+    if (fault?.type === 'status') {
+      const html = `<html><body><h1>${fault.status}</h1></body></html>`
+      res.writeHead(fault.status, { 'content-type': 'text/html; charset=utf-8' }).end(html)
+      return true
+    }
+    return false
+  }
+
+  /**
+   * An id_token_hint signed with a rotated key is handed to oidc-provider re-signed with the key it knows (GET only:
+   * oidc-provider serves end_session by GET unless `enableHttpPostMethods`).
+   */
+  async function translateIdTokenHint(req: IncomingMessage) {
+    const url = new URL(req.url ?? '/', issuer)
+    const hint = url.searchParams.get('id_token_hint')
+    if (!hint) return
+    url.searchParams.set('id_token_hint', await keys.toProviderSigned(hint))
+    req.url = `${url.pathname}${url.search}`
+  }
+
+  function addFault(fault: AdminFault): void {
+    if (fault.type === 'delay') faults.delay(fault.ms)
+    else if (fault.type === 'skew') faults.skewClock(fault.seconds)
+    else if (fault.type === 'revokeUser') handle.revokeUser(fault.user)
+    else if (fault.type === 'tamperIdToken') faults.tamperIdToken(fault.kind, fault)
+    else if (fault.type === 'discovery') faults.discovery(fault.fault ?? undefined)
+    else faults.add(fault)
+  }
+
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string) {
     if (path === '/__emulator/stats' && req.method === 'GET') {
-      return sendJson(res, 200, { grants: stats.grants, tokenRequests: stats.tokenRequests })
+      const { reset: _reset, ...counters } = stats
+      return sendJson(res, 200, counters)
     }
     if (path === '/__emulator/faults' && req.method === 'DELETE') {
       faults.reset()
       return sendJson(res, 200, { ok: true })
     }
     if (path === '/__emulator/faults' && req.method === 'POST') {
-      const fault = JSON.parse(await readBody(req)) as
-        | TokenFault
-        | { type: 'delay'; ms: number }
-        | { type: 'skew'; seconds: number }
-        | { type: 'revokeUser'; user: string }
-      if (fault.type === 'delay') faults.delay(fault.ms)
-      else if (fault.type === 'skew') faults.skewClock(fault.seconds)
-      else if (fault.type === 'revokeUser') handle.revokeUser(fault.user)
-      else faults.add(fault)
+      try {
+        addFault(JSON.parse(await readBody(req)) as AdminFault)
+      } catch (error) {
+        const description = error instanceof Error ? error.message : String(error)
+        return sendJson(res, 400, { error: 'invalid_request', error_description: description })
+      }
       return sendJson(res, 200, { ok: true })
     }
     return sendJson(res, 404, { error: 'not_found' })
@@ -366,6 +468,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       if (path === '/api/pockets' || path.startsWith('/api/pockets/')) return pockets(req, res, path)
       if (path.startsWith('/__emulator/')) return handleAdmin(req, res, path)
       if (path === ROUTES.token && (await injectTokenFault(req, res))) return
+      const counted = req.method !== 'OPTIONS'
+      if (path === ROUTES.jwks && counted) stats.jwksRequests += 1
+      if (path === ROUTES.revocation && counted) stats.revocations += 1
+      if (DISCOVERY_PATHS.has(path) && counted) {
+        stats.discoveryRequests += 1
+        if (injectDiscoveryFault(req, res)) return
+      }
+      if (path === ROUTES.end_session && keys.rotated) await translateIdTokenHint(req)
       return providerHandler(req, res)
     }
     run().catch((error: unknown) => {
@@ -390,6 +500,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       headless = user
     },
     signIn: (authorizationUrl, signInOptions) => signIn(issuer, authorizationUrl, signInOptions),
+    rotateSigningKey: () => keys.rotate(),
     revokeUser(userId) {
       revokedBefore.set(userId, Math.floor(Date.now() / 1000) + faults.clockSkewSeconds)
       for (const prefix of ['RefreshToken:', 'Grant:', 'Session:', 'AuthorizationCode:']) {
@@ -408,10 +519,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   return handle
 }
 
-function publicPart(jwk: JWK): JWK {
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest } = jwk
-  return rest
-}
+/** What `POST /__emulator/faults` accepts. */
+type AdminFault =
+  | TokenFault
+  | { type: 'delay'; ms: number }
+  | { type: 'skew'; seconds: number }
+  | { type: 'revokeUser'; user: string }
+  | ({ type: 'tamperIdToken'; kind: IdTokenTamper } & IdTokenTamperOptions)
+  | { type: 'discovery'; fault: DiscoveryFault | null }
 
 function sendHtml(res: ServerResponse, html: string, status = 200) {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html)

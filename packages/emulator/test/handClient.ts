@@ -90,7 +90,7 @@ export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-b
 /** A full code flow; returns the token response. */
 export async function login(
   emulator: RunningEmulator,
-  options: { scope?: string; alg?: 'PS256' | 'EdDSA' } = {},
+  options: { scope?: string; alg?: 'PS256' | 'EdDSA'; nonce?: string } = {},
 ) {
   const { verifier, challenge } = pkce()
   const clientId = options.alg === 'EdDSA' ? 'hand-eddsa' : 'hand-ps256'
@@ -99,6 +99,7 @@ export async function login(
     code_challenge_method: 'S256',
     client_id: clientId,
     scope: options.scope ?? 'openid pockets.read',
+    nonce: options.nonce,
   })
   const code = callback.searchParams.get('code')
   if (!code) throw new Error(`no code: ${callback.search}`)

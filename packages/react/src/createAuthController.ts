@@ -4,12 +4,16 @@ import {
   authMachine,
   DEFAULT_LEEWAY_MS,
   type SerializedAuthError,
+  type SessionUser,
 } from '@jiko-auth/core/machine'
 import { type Actor, createActor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate'
 import type { AuthAdapter } from './serverAdapter.js'
 
 /** The session as the page may know it: no token. */
 export interface PublicSession {
+  /** Who signed in, as your server validated it (the id_token's claims: `sub`, `name`, `email`, … as granted). */
+  user?: SessionUser
+  /** `user.sub`, kept as an alias. */
   subject?: string
   scopes: string[]
   /** Milliseconds since the epoch when the access token expires (the server refreshes it). */
@@ -59,6 +63,7 @@ function viewOf(snapshot: SnapshotFrom<typeof authMachine>, ready: boolean): Aut
       ? {
           scopes: session.scope ? session.scope.split(' ') : [],
           expiresAt: session.expiresAt,
+          ...(session.user ? { user: session.user } : {}),
           ...(session.subject ? { subject: session.subject } : {}),
         }
       : undefined,

@@ -5,6 +5,7 @@ import {
   type ExchangeCodeInput,
   JikoAuthError,
   type RefreshTokensInput,
+  type SessionUser,
   type StartAuthorizationInput,
   type StartAuthorizationOutput,
 } from '@jiko-auth/core/machine'
@@ -15,6 +16,7 @@ interface SessionInfo {
   authenticated: boolean
   scopes: string[]
   expiresAt: number | null
+  user?: SessionUser
   subject?: string
 }
 
@@ -74,7 +76,11 @@ function createActors(options: Required<ServerAdapterOptions>) {
       issuedAt: Math.min(Date.now(), info.expiresAt),
       expiresAt: info.expiresAt,
       scope: info.scopes.join(' '),
-      ...(info.subject ? { subject: info.subject } : {}),
+      ...(info.user
+        ? { user: info.user, subject: info.user.sub }
+        : info.subject
+          ? { subject: info.subject }
+          : {}),
     }
   }
 

@@ -39,7 +39,7 @@ export function useJikoAuthSelector<T>(selector: (view: AuthView) => T): T {
  * @example
  * ```tsx
  * const { isAuthenticated, session, login, logout } = useJikoAuth()
- * return isAuthenticated ? <button onClick={logout}>Sign out {session?.subject}</button>
+ * return isAuthenticated ? <button onClick={logout}>Sign out {session?.user?.name ?? session?.user?.sub}</button>
  *                        : <button onClick={() => login({ returnTo: '/accounts' })}>Sign in with Jiko</button>
  * ```
  */

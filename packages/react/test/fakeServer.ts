@@ -4,6 +4,7 @@ import { serverAdapter } from '../src/index.js'
 
 export interface FakeSession {
   subject: string
+  user?: { sub: string; name?: string; email?: string }
   scopes: string[]
   expiresAt: number
 }
@@ -42,7 +43,12 @@ export function fakeServer(initial?: FakeSession) {
             400,
           )
         }
-        session = { subject: 'alice', scopes: ['pockets.read'], expiresAt: Date.now() + 900_000 }
+        session = {
+          subject: 'alice',
+          user: { sub: 'alice', name: 'Alice Martin', email: 'alice@example.test' },
+          scopes: ['pockets.read'],
+          expiresAt: Date.now() + 900_000,
+        }
         return json({ session: info(), returnTo: '/' })
       }
       case 'POST /refresh':

@@ -61,7 +61,7 @@ beforeAll(async () => {
     revocationEndpoint: `${emulator.issuer}/api/oauth2/revoke`,
     clientId: 'spa',
     redirectUri: `${origin}/app`,
-    scopes: ['pockets.read'],
+    scopes: ['openid', 'profile', 'email', 'pockets.read'],
     privateKey: await exportPKCS8(keys.privateKey),
     storage,
     secret: 'integration-secret-of-at-least-32-bytes!',
@@ -120,7 +120,12 @@ describe.each([
     win.happyDOM.setURL(callbackUrl)
     const second = renderHook(() => useJikoAuth(), { wrapper })
     await waitFor(() => expect(second.result.current.state).toBe('authenticated'))
-    expect(second.result.current.session).toMatchObject({ subject: 'alice', scopes: ['pockets.read'] })
+    expect(second.result.current.session).toMatchObject({
+      subject: 'alice',
+      user: { sub: 'alice', name: 'Alice Martin', email: 'alice@example.test', email_verified: true },
+      // The access token's scopes, as Jiko granted them (the OpenID scopes are the id_token's).
+      scopes: ['pockets.read'],
+    })
     expect(win.location.href).toBe(`${origin}/app`)
 
     emulator.stats.reset()

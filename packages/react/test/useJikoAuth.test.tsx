@@ -103,6 +103,13 @@ describeEachReactMode('useJikoAuth', (Mode) => {
       '/welcome?keep=1#top',
     )
     expect(result.current.session?.subject).toBe('alice')
+    // Who signed in, as the server validated it: claims, never a token.
+    expect(result.current.session?.user).toEqual({
+      sub: 'alice',
+      name: 'Alice Martin',
+      email: 'alice@example.test',
+    })
+    expect(result.current.session).not.toHaveProperty('tokens')
   })
 
   it('a denied consent on the redirect target ends in error, with the typed code', async () => {
