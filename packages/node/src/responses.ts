@@ -52,6 +52,15 @@ export function statusOf(error: JikoAuthError): number {
     case ErrorCode.NotImplemented:
     case ErrorCode.KeyInvalid:
     case ErrorCode.ConfigInvalid:
+    case ErrorCode.DiscoveryFailed:
+    case ErrorCode.IdTokenMissing:
+    case ErrorCode.IdTokenInvalid:
+    case ErrorCode.IdTokenSignature:
+    case ErrorCode.IdTokenIssuer:
+    case ErrorCode.IdTokenAudience:
+    case ErrorCode.IdTokenExpired:
+    case ErrorCode.NonceMismatch:
+    case ErrorCode.IdTokenSubjectChanged:
       return 502
     default:
       return 400
@@ -62,7 +71,17 @@ export function statusOf(error: JikoAuthError): number {
  * What the browser is told of a failure on the server's side (5xx): the code and a plain sentence. The message and
  * hint may name files, hosts or settings; they go to the logger only.
  */
+const UNVERIFIED = 'The sign-in service’s answer could not be verified, so nothing changed; try again'
 const SERVER_FAULT_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.IdTokenMissing]: UNVERIFIED,
+  [ErrorCode.IdTokenInvalid]: UNVERIFIED,
+  [ErrorCode.IdTokenSignature]: UNVERIFIED,
+  [ErrorCode.IdTokenIssuer]: UNVERIFIED,
+  [ErrorCode.IdTokenAudience]: UNVERIFIED,
+  [ErrorCode.IdTokenExpired]: UNVERIFIED,
+  [ErrorCode.NonceMismatch]: UNVERIFIED,
+  [ErrorCode.IdTokenSubjectChanged]: UNVERIFIED,
+  [ErrorCode.DiscoveryFailed]: 'The sign-in service is not reachable as configured; try again later',
   [ErrorCode.StorageError]: 'The session store is unavailable; try again in a moment',
   [ErrorCode.Timeout]: 'The sign-in service did not answer in time; try again in a moment',
   [ErrorCode.NetworkError]: 'The sign-in service could not be reached; try again in a moment',

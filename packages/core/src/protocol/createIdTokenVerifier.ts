@@ -1,11 +1,16 @@
-import { createRemoteJWKSet, customFetch, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose'
+import { createRemoteJWKSet, customFetch, type JWTPayload, jwtVerify, type RemoteJWKSet } from 'jose'
 import { type Clock, systemClock } from '../clock.js'
 import { ErrorCode, JikoAuthError } from '../errors.js'
 import { type HttpOptions, toTransportError } from '../http.js'
 import type { MetadataCache } from './createMetadataCache.js'
 
-/** A JWKS fetched for an unknown `kid` at most this often (jose's cooldown): a storm of unknown kids is one request. */
+/**
+ * The JWKS is fetched again for an unknown `kid` at most this often (on the injected clock): a storm of unknown kids
+ * makes one request per cooldown, and concurrent ones share it.
+ */
 export const JWKS_COOLDOWN_MS = 30_000
+/** jose's own refetch of an unknown kid is left to us (above): its cooldown, on the real clock, is never reached. */
+const NEVER_MS = 2 ** 31 - 1
 const JWKS_CACHE_MAX_AGE_MS = 10 * 60 * 1000
 const JWKS_TIMEOUT_MS = 5000
 
@@ -54,15 +59,16 @@ export function createIdTokenVerifier(
   options: IdTokenVerifierOptions = {},
 ): IdTokenVerifier {
   const clock = options.clock ?? systemClock
-  let jwks: { uri: string; keys: JWTVerifyGetKey } | undefined
+  let jwks: { uri: string; keys: RemoteJWKSet; fetchedAt: number; reloading?: Promise<void> } | undefined
 
-  function keysAt(uri: string): JWTVerifyGetKey {
+  function keysAt(uri: string): NonNullable<typeof jwks> {
     if (jwks?.uri !== uri) {
       const http = options.http?.http
       jwks = {
         uri,
+        fetchedAt: clock.now(),
         keys: createRemoteJWKSet(new URL(uri), {
-          cooldownDuration: JWKS_COOLDOWN_MS,
+          cooldownDuration: NEVER_MS,
           cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
           timeoutDuration: options.http?.timeoutMs ?? JWKS_TIMEOUT_MS,
           ...(http
@@ -74,23 +80,46 @@ export function createIdTokenVerifier(
         }),
       }
     }
-    return jwks.keys
+    return jwks
+  }
+
+  /** Fetches the key set again for an unknown kid, once per cooldown; whether it did (or joined one in flight). */
+  async function reloaded(set: NonNullable<typeof jwks>): Promise<boolean> {
+    if (!set.reloading) {
+      if (clock.now() - set.fetchedAt < JWKS_COOLDOWN_MS) return false
+      set.fetchedAt = clock.now()
+      set.reloading = set.keys.reload().finally(() => {
+        set.reloading = undefined
+      })
+    }
+    await set.reloading
+    return true
   }
 
   return {
     async verify(idToken, expectations = {}) {
       const config = await metadata.resolve()
       const now = clock.now()
-      let claims: JWTPayload
-      try {
-        ;({ payload: claims } = await jwtVerify(idToken, keysAt(config.jwksUri), {
+      const set = keysAt(config.jwksUri)
+      const check = () =>
+        jwtVerify(idToken, set.keys, {
           algorithms: config.idTokenAlgorithms,
           issuer: config.issuer,
           audience: config.clientId,
           requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
           clockTolerance: config.clockToleranceSeconds,
           currentDate: new Date(now),
-        }))
+        })
+      let claims: JWTPayload
+      try {
+        try {
+          ;({ payload: claims } = await check())
+        } catch (error) {
+          // A kid the cached set does not know: the server may have rotated its keys.
+          const unknownKid = (error as { code?: string })?.code === 'ERR_JWKS_NO_MATCHING_KEY'
+          if (!unknownKid || !(await reloaded(set))) throw error
+          ;({ payload: claims } = await check())
+        }
       } catch (error) {
         throw fromJoseError(error, config.issuer, config.clientId)
       }
