@@ -31,6 +31,7 @@ import {
 } from './responses.js'
 import { safeReturnTo } from './safeReturnTo.js'
 import { deriveKey } from './sealRecord.js'
+import { runSessionHook } from './sessionHook.js'
 import {
   newSessionId,
   type SessionRecord,
@@ -143,7 +144,8 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       authenticated: true,
       scopes: session.scope ? session.scope.split(' ') : [],
       expiresAt: session.expiresAt,
-      ...(session.user ? { user: session.user, subject: session.user.sub } : {}),
+      ...(session.user ? { user: { ...session.user, ...record?.extra, sub: session.user.sub } } : {}),
+      ...(session.user ? { subject: session.user.sub } : {}),
     }
   }
 
@@ -204,11 +206,12 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
         )
       }
       const flow = await flows.completeLogin(transaction.flow, `?${params}`)
+      const extra = options.onSession ? await runSessionHook(options.onSession, flow, 'signIn') : undefined
       // The code is spent already: a store failure here must not cost the user the new session.
       const notEnded = await endSession(request)
       if (notEnded) logger.warn?.('jiko-auth: could not end the previous session', failureFields(notEnded))
       const sessionId = newSessionId()
-      const record = await manager.create(sessions.sessionKey(sessionId), flow)
+      const record = await manager.create(sessions.sessionKey(sessionId), flow, extra)
       logger.info?.('jiko-auth: login completed', { subject: infoOf(record).subject })
       const cookies = [...cleared, setSigned(jar, sessionCookie, sessionId, options.absoluteTimeoutSeconds)]
       return { ok: true, record, returnTo: transaction.flow.context.returnTo ?? '/', cookies }

@@ -2,6 +2,7 @@ import { ErrorCode, isSessionFresh, JikoAuthError, systemClock, toJikoAuthError 
 import { BoundedMap } from './boundedMap.js'
 import type { FlowRunner } from './createFlowRunner.js'
 import type { ResolvedOptions } from './options.js'
+import { refreshedExtra } from './sessionHook.js'
 import { type PersistedFlow, type SessionRecord, type SessionStore, sessionOf } from './sessionStore.js'
 
 const accessTokenOf = (record: SessionRecord | undefined) => sessionOf(record)?.tokens?.accessToken
@@ -212,7 +213,13 @@ export function createSessionManager(
           throw error
         }
         options.logger.info?.('jiko-auth: session refreshed')
-        return next
+        // The app's fields for the new tokens, after the tokens are safe: a slow hook never widens that window.
+        if (!options.onSession) return next
+        const withExtra: SessionRecord = { ...next, extra: await refreshedExtra(options, next) }
+        await save(sessionKey, withExtra).catch(() => {
+          options.logger.warn?.('jiko-auth: could not store the onSession fields of a refresh')
+        })
+        return withExtra
       },
       async () => {
         const current = await read(sessionKey, false)
@@ -281,7 +288,11 @@ export function createSessionManager(
     load,
 
     /** Stores a new signed-in flow under a fresh session id. */
-    async create(sessionKey: string, flow: PersistedFlow): Promise<SessionRecord> {
+    async create(
+      sessionKey: string,
+      flow: PersistedFlow,
+      extra?: Record<string, unknown>,
+    ): Promise<SessionRecord> {
       const now = clock.now()
       const record: SessionRecord = {
         v: 1,
@@ -289,6 +300,7 @@ export function createSessionManager(
         createdAt: now,
         absoluteExpiresAt: now + options.absoluteTimeoutSeconds * 1000,
         touchedAt: now,
+        ...(extra ? { extra } : {}),
       }
       await save(sessionKey, record)
       return record

@@ -2,6 +2,7 @@ export { createJikoAuth, type JikoAuth } from './createJikoAuth.js'
 export { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
 export type { JikoAuthLogger, JikoAuthOptions } from './options.js'
 export type { SessionInfo } from './responses.js'
+export type { SessionExtra, SessionHook, SessionHookEvent } from './sessionHook.js'
 export {
   expressMiddleware,
   type NodeAdapterOptions,

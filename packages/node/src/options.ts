@@ -10,6 +10,7 @@ import {
 } from '@jiko-auth/core'
 import { z } from 'zod'
 import { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
+import type { SessionHook } from './sessionHook.js'
 
 /** Where the library reports what it does. Messages and fields never carry a token, code, verifier or cookie. */
 export interface JikoAuthLogger {
@@ -45,6 +46,12 @@ export interface JikoAuthOptions extends JikoClientConfigInput {
    */
   refreshLockMs?: number
   logger?: JikoAuthLogger
+  /**
+   * Adds the app's own fields to `session.user`, at sign-in and after each refresh: return a plain JSON object
+   * (at most 4 KB), e.g. `{ roles }`. Given who signed in and the tokens (server-side only). A failure at sign-in
+   * fails the sign-in; at a refresh the session keeps its previous fields.
+   */
+  onSession?: SessionHook
   clock?: Clock
   crypto?: CryptoAdapter
   http?: Omit<HttpOptions, 'signal'>
@@ -109,6 +116,7 @@ export interface ResolvedOptions {
   /** Cookies are Secure with the __Host- prefix, except on http://localhost. */
   secureCookies: boolean
   logger: JikoAuthLogger
+  onSession: SessionHook | undefined
   clock: Clock | undefined
   crypto: CryptoAdapter
   http: Omit<HttpOptions, 'signal'> | undefined
@@ -134,6 +142,7 @@ export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
     appOrigin: redirect.origin,
     secureCookies: redirect.protocol === 'https:',
     logger: options.logger ?? {},
+    onSession: options.onSession,
     clock: options.clock,
     crypto: options.crypto ?? nodeCryptoAdapter,
     http: options.http,

@@ -20,6 +20,8 @@ export interface SessionRecord {
   createdAt: number
   absoluteExpiresAt: number
   touchedAt: number
+  /** What the app's `onSession` hook added (shown in `session.user`). */
+  extra?: Record<string, unknown>
 }
 
 /** The signed-in session a record holds (tokens, times, scope), if any. */

@@ -240,3 +240,45 @@ describe('sign-out ends everything', () => {
     }
   })
 })
+
+describe('onSession: the app’s own fields in session.user', () => {
+  it('adds them at sign-in and after each refresh; sub stays the id_token’s; a failing hook at refresh keeps them', async () => {
+    const events: string[] = []
+    let fail = false
+    const hooked = await startApp({
+      scopes: ['openid', 'profile', 'pockets.read'],
+      onSession: ({ reason, user, tokens }) => {
+        events.push(`${reason} ${user?.sub} ${typeof tokens.accessToken}`)
+        if (fail) throw new Error('the roles service is down')
+        return { roles: ['admin'], refreshes: events.length - 1, sub: 'mallory' }
+      },
+    })
+    try {
+      const browser = new Browser()
+      await signIn(hooked, browser)
+      const session = await bodyOf(await browser.fetch(`${hooked.origin}/auth/session`))
+      expect(session.user).toEqual({ sub: 'alice', name: 'Alice Martin', roles: ['admin'], refreshes: 0 })
+      expect((await bodyOf(await postFromPage(hooked, browser, 'refresh'))).user.refreshes).toBe(1)
+      fail = true
+      const refreshed = await postFromPage(hooked, browser, 'refresh')
+      expect(refreshed.status).toBe(200)
+      expect((await bodyOf(refreshed)).user).toMatchObject({ roles: ['admin'], refreshes: 1 })
+      expect(events).toEqual(['signIn alice string', 'refresh alice string', 'refresh alice string'])
+    } finally {
+      await hooked.stop()
+    }
+  })
+
+  it('a hook that returns something that is not a small JSON object fails the sign-in, and nothing is stored', async () => {
+    const hooked = await startApp({ onSession: () => ({ blob: 'x'.repeat(5000) }) })
+    try {
+      const sizeBefore = hooked.storage.size
+      const { browser, callback } = await pendingCallback(hooked)
+      const response = await browser.fetch(callback)
+      expect(await response.text()).toContain('JIKO_CONFIG_INVALID')
+      expect(hooked.storage.size).toBe(sizeBefore)
+    } finally {
+      await hooked.stop()
+    }
+  })
+})
