@@ -72,7 +72,7 @@ describe.each(['PS256', 'EdDSA'] as const)('the direct actors against the emulat
     emulator.stats.reset()
     const { actor, states } = await signedIn(configs[alg])
     const first = actor.getSnapshot().context.session
-    expect(first?.subject).toBe('alice')
+    expect(first?.user?.sub).toBe('alice')
     const access = first?.tokens?.accessToken ?? ''
     expect(decodeProtectedHeader(access).alg).toBe('RS256')
     const claims = decodeJwt(access)

@@ -12,6 +12,8 @@ export interface ClientRegistration {
   algorithm?: 'PS256' | 'EdDSA'
   /** The scopes it may ask for (default: all of Jiko's). */
   scopes?: string[]
+  /** Where RP-initiated logout may send the browser back to (`post_logout_redirect_uri`). */
+  postLogoutRedirectUris?: string[]
 }
 
 /** Turns a registration into oidc-provider client metadata: private_key_jwt only, code + refresh grants. */
@@ -33,5 +35,6 @@ export async function toClientMetadata(client: ClientRegistration): Promise<Clie
     token_endpoint_auth_signing_alg: alg,
     jwks: { keys: [{ ...jwk, alg, use: 'sig' }] },
     scope: (client.scopes ?? JIKO_SCOPES).join(' '),
+    ...(client.postLogoutRedirectUris ? { post_logout_redirect_uris: client.postLogoutRedirectUris } : {}),
   }
 }

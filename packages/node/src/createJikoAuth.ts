@@ -271,7 +271,23 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     }
     logger.info?.('jiko-auth: logged out')
     const navigation = request.headers.get('sec-fetch-mode') === 'navigate'
-    return navigation ? redirect(options.afterLogoutPath, cookies) : json(NO_SESSION, 200, cookies)
+    const endSessionUrl = await idpLogoutUrl()
+    if (navigation) return redirect(endSessionUrl ?? options.afterLogoutPath, cookies)
+    return json(endSessionUrl ? { ...NO_SESSION, endSessionUrl } : NO_SESSION, 200, cookies)
+  }
+
+  /** Where to end the session at Jiko too (RP-Initiated Logout), when `idpLogout` asks for it. */
+  async function idpLogoutUrl(): Promise<string | undefined> {
+    if (!options.idpLogout) return undefined
+    try {
+      const url = new URL((await metadata.resolve()).endSessionEndpoint)
+      url.searchParams.set('client_id', options.client.clientId)
+      url.searchParams.set('post_logout_redirect_uri', options.idpLogout.postLogoutRedirectUri)
+      return url.href
+    } catch (error) {
+      logger.warn?.('jiko-auth: no end-session URL; signed out of this app only', failureFields(error))
+      return undefined
+    }
   }
 
   async function route(request: Request): Promise<Response> {

@@ -69,7 +69,7 @@ export function createSessionManager(
   }
 
   async function save(sessionKey: string, full: SessionRecord) {
-    const record = options.keepIdToken ? full : withoutIdToken(full)
+    const record = storedForm(full, options.keepIdToken)
     const ttl = ttlOf(record)
     if (ttl <= 0) {
       await sessions.deleteSession(sessionKey)
@@ -364,13 +364,19 @@ export function createSessionManager(
 
 export type SessionManager = ReturnType<typeof createSessionManager>
 
-/** The record without the id token: the subject is already read from it, and it is a third of a session's bytes. */
-function withoutIdToken(record: SessionRecord): SessionRecord {
+/**
+ * The record as it is stored: without the login's `returnTo` (spent at the callback) and, unless `keepIdToken`,
+ * without the id token (its claims are already in `session.user`, and it is a third of a session's bytes).
+ */
+function storedForm(record: SessionRecord, keepIdToken: boolean): SessionRecord {
+  const { returnTo: _spent, ...context } = record.flow.context
   const session = sessionOf(record)
-  if (!session?.tokens?.idToken) return record
+  if (keepIdToken || !session?.tokens?.idToken) {
+    return { ...record, flow: { ...record.flow, context: { ...context, returnTo: undefined } } }
+  }
   const { idToken: _dropped, ...tokens } = session.tokens
   return {
     ...record,
-    flow: { ...record.flow, context: { ...record.flow.context, session: { ...session, tokens } } },
+    flow: { ...record.flow, context: { ...context, returnTo: undefined, session: { ...session, tokens } } },
   }
 }

@@ -40,6 +40,13 @@ export interface JikoAuthOptions extends JikoClientConfigInput {
   /** Where to go after logout when the request is a page navigation (default `/`). */
   afterLogoutPath?: string
   /**
+   * Also end the user's session at Jiko (OpenID Connect RP-Initiated Logout), opt-in: `POST /logout` then answers
+   * `endSessionUrl` (a page navigation is sent there), the server's `end_session_endpoint` with `client_id` and this
+   * `post_logout_redirect_uri` (registered at Jiko). No `id_token_hint`: a token never travels in a URL, so Jiko
+   * may ask the user to confirm.
+   */
+  idpLogout?: { postLogoutRedirectUri: string }
+  /**
    * How long one process may hold a session's refresh lock, in milliseconds (default 15 000). A refresh is given
    * 80% of it, then cancelled with `JIKO_TIMEOUT`, so that the lock never expires under a refresh in flight: keep
    * it above the HTTP timeout (default 10 000).
@@ -97,6 +104,13 @@ const optionsSchema = z.object({
     })
     .default({ idleTimeoutSeconds: 24 * 3600, absoluteTimeoutSeconds: 7 * 24 * 3600, keepIdToken: false }),
   afterLogoutPath: relativePath.default('/'),
+  idpLogout: z
+    .object({
+      postLogoutRedirectUri: z.url({
+        message: 'idpLogout.postLogoutRedirectUri must be an absolute URL registered at Jiko',
+      }),
+    })
+    .optional(),
   refreshLockMs: z.number().int().min(1000).max(120_000).default(15_000),
 })
 
@@ -110,6 +124,7 @@ export interface ResolvedOptions {
   absoluteTimeoutSeconds: number
   keepIdToken: boolean
   afterLogoutPath: string
+  idpLogout: { postLogoutRedirectUri: string } | undefined
   refreshLockMs: number
   /** The app's origin (from redirectUri): where returnTo must point and where POSTs must come from. */
   appOrigin: string
@@ -138,6 +153,7 @@ export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
     absoluteTimeoutSeconds: data.session.absoluteTimeoutSeconds,
     keepIdToken: data.session.keepIdToken,
     afterLogoutPath: data.afterLogoutPath,
+    idpLogout: data.idpLogout,
     refreshLockMs: data.refreshLockMs,
     appOrigin: redirect.origin,
     secureCookies: redirect.protocol === 'https:',

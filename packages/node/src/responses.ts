@@ -11,6 +11,8 @@ export interface SessionInfo {
   user?: SessionUser
   /** `user.sub`, kept as an alias. */
   subject?: string
+  /** After `POST /logout` with `idpLogout`: where to send the browser to end the session at Jiko too. */
+  endSessionUrl?: string
 }
 
 export const NO_SESSION: SessionInfo = { state: 'idle', authenticated: false, scopes: [], expiresAt: null }

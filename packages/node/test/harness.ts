@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createTokenClient, type HttpAdapter, resolveConfig, type TokenClient } from '@jiko-auth/core'
-import { type EmulatorOptions, type RunningEmulator, startEmulator } from '@jiko-auth/emulator'
+import {
+  type ClientRegistration,
+  type EmulatorOptions,
+  type RunningEmulator,
+  startEmulator,
+} from '@jiko-auth/emulator'
 import { memoryStorage } from '@jiko-auth/storage-memory'
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
 import { createJikoAuth, type JikoAuth, type JikoAuthOptions, toNodeHandler } from '../src/index.js'
@@ -90,12 +95,15 @@ export async function startApp(
     algorithm?: 'PS256' | 'EdDSA'
     headless?: string | false
     emulator?: Partial<EmulatorOptions>
+    /** More of the client's registration at the emulator (e.g. postLogoutRedirectUris). */
+    registration?: Partial<ClientRegistration>
   } = {},
 ): Promise<TestApp> {
   const {
     algorithm = 'PS256',
     headless = 'alice',
     emulator: emulatorOverrides = {},
+    registration = {},
     ...authOverrides
   } = overrides
   let handle: ReturnType<typeof toNodeHandler> = async (_req, res) => {
@@ -115,6 +123,7 @@ export async function startApp(
         redirectUris: [`${origin}/auth/callback`],
         publicKey: await exportSPKI(keys.publicKey),
         algorithm,
+        ...registration,
       },
     ],
     ...emulatorOverrides,

@@ -4,7 +4,7 @@
 // at logout by default.
 import type { IdTokenTamper } from '@jiko-auth/emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Browser, bodyOf, postFromPage, signIn, startApp, type TestApp } from './harness.js'
+import { Browser, bodyOf, postFromPage, requestFrom, signIn, startApp, type TestApp } from './harness.js'
 
 let app: TestApp
 beforeAll(async () => {
@@ -280,5 +280,49 @@ describe('onSession: the app’s own fields in session.user', () => {
     } finally {
       await hooked.stop()
     }
+  })
+})
+
+describe('RP-initiated logout (idpLogout, opt-in)', () => {
+  it('logout answers the end-session URL of the metadata, with client_id and no token; Jiko accepts it', async () => {
+    const back = 'http://localhost:3000/signed-out'
+    const ending = await startApp({
+      idpLogout: { postLogoutRedirectUri: back },
+      registration: { postLogoutRedirectUris: [back] },
+    })
+    try {
+      const browser = new Browser()
+      await signIn(ending, browser)
+      const logout = await postFromPage(ending, browser, 'logout')
+      const { endSessionUrl, authenticated } = await bodyOf(logout)
+      expect(authenticated).toBe(false)
+      const url = new URL(endSessionUrl)
+      expect(`${url.origin}${url.pathname}`).toBe(`${ending.emulator.issuer}/api/oauth2/logout`)
+      expect(Object.fromEntries(url.searchParams)).toEqual({
+        client_id: 'app',
+        post_logout_redirect_uri: back,
+      })
+      for (const secret of ending.secrets) expect(endSessionUrl.includes(secret)).toBe(false)
+      // The emulator (oidc-provider) takes it: its logout confirmation page.
+      const page = await browser.fetch(endSessionUrl)
+      expect(page.status).toBe(200)
+      // A page navigation (a form POST) is sent there directly.
+      await signIn(ending, browser)
+      const request = requestFrom(ending, browser, '/auth/logout')
+      const headers = new Headers(request.headers)
+      headers.set('origin', ending.origin)
+      headers.set('sec-fetch-mode', 'navigate')
+      const navigated = await ending.auth.handler(new Request(request.url, { method: 'POST', headers }))
+      expect(navigated.status).toBe(303)
+      expect(navigated.headers.get('location')).toBe(endSessionUrl)
+    } finally {
+      await ending.stop()
+    }
+  })
+
+  it('is off by default: logout answers no end-session URL', async () => {
+    const browser = new Browser()
+    await signIn(app, browser)
+    expect(await bodyOf(await postFromPage(app, browser, 'logout'))).not.toHaveProperty('endSessionUrl')
   })
 })

@@ -10,19 +10,22 @@ async function storedTokens(app: TestApp, browser: Browser) {
   const key = `jiko:session:${createHash('sha256').update(id).digest('base64url')}`
   const sealed = (await app.storage.get(key)) as string
   const record = await openRecord<{
-    flow: { context: { session: { subject?: string; tokens: Record<string, unknown> } } }
+    flow: {
+      context: { returnTo?: string; session: { user?: { sub: string }; tokens: Record<string, unknown> } }
+    }
   }>(deriveKey(SECRET, 'session-encryption'), key, sealed)
-  return { sealed, session: record?.flow.context.session }
+  return { sealed, session: record?.flow.context.session, context: record?.flow.context }
 }
 
 describe('the stored session', () => {
-  it('keeps the subject but not the id token by default (a third of its bytes)', async () => {
+  it('keeps the user but not the id token by default (a third of its bytes), nor the spent returnTo', async () => {
     const app = await startApp()
     try {
       const browser = new Browser()
       await signIn(app, browser)
-      const { sealed, session } = await storedTokens(app, browser)
-      expect(session?.subject).toBe('alice')
+      const { sealed, session, context } = await storedTokens(app, browser)
+      expect(session?.user?.sub).toBe('alice')
+      expect(context).not.toHaveProperty('returnTo')
       expect(session?.tokens.idToken).toBeUndefined()
       expect(session?.tokens.refreshToken).toEqual(expect.any(String))
       expect(sealed.length).toBeLessThanOrEqual(2048)

@@ -118,7 +118,9 @@ function createActors(options: Required<ServerAdapterOptions>) {
       signedIn(await call('/refresh', { method: 'POST' })),
     ),
     endSession: fromPromise<void, EndSessionInput>(async () => {
-      await call('/logout', { method: 'POST' })
+      const answer = (await call('/logout', { method: 'POST' })) as { endSessionUrl?: string } | undefined
+      // The server asks to end the session at Jiko too (idpLogout): the browser goes there.
+      if (answer?.endSessionUrl) options.navigate(answer.endSessionUrl)
     }),
   }
   return { actors, call, toSession }

@@ -81,15 +81,9 @@ export function sessionFromTokens(
   const session: AuthSession = { issuedAt: tokens.issuedAt, expiresAt: tokens.expiresAt, tokens }
   if (tokens.scope !== undefined) session.scope = tokens.scope
   const { claims, previous } = identity
-  if (claims) {
-    session.user = userFromClaims(claims)
-    session.subject = claims.sub
-    session.idTokenIssuer = claims.iss
-  } else if (previous?.user) {
-    session.user = previous.user
-    if (previous.subject !== undefined) session.subject = previous.subject
-    if (previous.idTokenIssuer !== undefined) session.idTokenIssuer = previous.idTokenIssuer
-  }
+  // `user.sub` is the subject; it is not stored twice (a session is kept in ≤ 2 KB).
+  if (claims) session.user = userFromClaims(claims)
+  else if (previous?.user) session.user = previous.user
   return session
 }
 
@@ -180,13 +174,13 @@ export function createDirectImplementations(options: DirectMachineOptions) {
         const tokens = await client.refresh(before, { signal })
         // A new id_token must name the same issuer and user as the sign-in (OIDC Core §12.2), or nothing changes.
         const fresh = asksOpenId && tokens.idToken !== undefined && tokens.idToken !== before.idToken
+        // The sign-in's id_token was issued by the configured issuer exactly (it was checked), so that is its iss.
+        const sub = previous.user?.sub
         const claims =
           fresh && tokens.idToken
             ? await idTokens.verify(
                 tokens.idToken,
-                previous.subject === undefined
-                  ? {}
-                  : { previous: { iss: previous.idTokenIssuer ?? config.issuer, sub: previous.subject } },
+                sub === undefined ? {} : { previous: { iss: config.issuer, sub } },
               )
             : undefined
         return sessionFromTokens(tokens, claims ? { claims } : { previous })

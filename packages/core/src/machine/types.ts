@@ -23,15 +23,16 @@ export interface AuthSession {
   expiresAt: number
   /** Granted scopes, space-separated. */
   scope?: string
-  /** The user's subject identifier (`sub` of the validated id_token); an alias of `user.sub`. */
+  /**
+   * The user's subject identifier: set by the server adapter in the browser, from `user.sub`. On the server, read
+   * `user.sub` (the direct implementations store it once).
+   */
   subject?: string
   /**
    * Who signed in: the validated id_token's claims (`sub` always; `name`, `email`, … as granted), without the
    * protocol's own (`iss`, `aud`, `exp`, `nonce`, …). Only with the `openid` scope.
    */
   user?: SessionUser
-  /** The issuer of the sign-in's id_token: a refreshed id_token must name the same one (OIDC Core §12.2). */
-  idTokenIssuer?: string
   tokens?: TokenSet
 }
 
