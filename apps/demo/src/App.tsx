@@ -112,6 +112,8 @@ function Account() {
       {isAuthenticated && session ? (
         <>
           <dl>
+            <dt>Signed in as</dt>
+            <dd data-testid="user-name">{session.user?.name ?? '—'}</dd>
             <dt>Subject</dt>
             <dd data-testid="subject">{session.subject}</dd>
             <dt>Scopes</dt>

@@ -118,6 +118,8 @@ describe('the demo in chromium', () => {
     await signInThroughJiko('Approve')
     await expect.poll(() => machineState().textContent(), { timeout: 15_000 }).toBe('authenticated')
     await expect.poll(() => page.getByTestId('subject').textContent()).toBe('alice')
+    // Who signed in, from the id_token the server validated.
+    await expect.poll(() => page.getByTestId('user-name').textContent()).toBe('Alice Martin')
     await expect.poll(() => page.getByRole('table', { name: 'Your pockets' }).textContent()).toContain('Main')
     expect(await page.locator('.diagram [data-state=authenticated]').getAttribute('aria-current')).toBe(
       'true',
