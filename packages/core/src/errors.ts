@@ -59,6 +59,8 @@ export const ErrorCode = {
   NonceMismatch: 'JIKO_NONCE_MISMATCH',
   /** An id_token from a refresh names another `iss` or `sub` than the one at sign-in (OIDC Core §12.2). */
   IdTokenSubjectChanged: 'JIKO_ID_TOKEN_SUBJECT_CHANGED',
+  /** A request could not be signed (RFC 9421): a covered header is missing, or the key does not fit `alg`. */
+  SigningFailed: 'JIKO_SIGNING_FAILED',
   /** The request body is larger than an auth route accepts (16 KB): answered 413. */
   RequestTooLarge: 'JIKO_REQUEST_TOO_LARGE',
   /** The login transaction for this callback has expired or was already used. */

@@ -22,7 +22,11 @@ export {
   userFromClaims,
 } from './machine/createDirectMachine.js'
 export * from './machine.js'
-export { type AuthorizationUrlParams, buildAuthorizationUrl } from './protocol/buildAuthorizationUrl.js'
+export {
+  type AuthorizationUrlParams,
+  buildAuthorizationUrl,
+  requireRedirectUri,
+} from './protocol/buildAuthorizationUrl.js'
 export {
   ENDPOINTS,
   type EndpointName,
@@ -65,3 +69,12 @@ export {
 export { parseTokenResponse, type TokenSet } from './protocol/parseTokenResponse.js'
 export { computeCodeChallenge, createPkcePair, createState, type PkcePair } from './protocol/pkce.js'
 export { readOAuthResponse } from './protocol/readOAuthResponse.js'
+export {
+  type ContentDigestAlgorithm,
+  createContentDigest,
+  JIKO_SIGNED_COMPONENTS,
+  REQUEST_SIGNING_ALGORITHMS,
+  type RequestSigningAlgorithm,
+  type SignRequestOptions,
+  signRequest,
+} from './protocol/signRequest.js'

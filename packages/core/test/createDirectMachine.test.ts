@@ -24,6 +24,10 @@ describe('createDirectMachine', () => {
       async revoke() {
         calls.push('revoke')
       },
+      async clientCredentials() {
+        calls.push('clientCredentials')
+        return tokens
+      },
     }
     const config = testConfig()
     const actor = createActor(createDirectMachine({ config, tokenClient }), { input: {} }).start()

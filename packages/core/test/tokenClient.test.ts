@@ -266,6 +266,34 @@ describe('token endpoint failures become typed errors', () => {
   })
 })
 
+describe('clientCredentials (RFC 6749 §4.4)', () => {
+  it('asks for the configured scopes with a client assertion, and keeps no refresh token', async () => {
+    const fake = scriptedFetch({
+      url: TOKEN_ENDPOINT,
+      check: (form) => {
+        expect(form.get('grant_type')).toBe('client_credentials')
+        expect(form.get('scope')).toBe('pockets.read')
+        expect(form.get('client_assertion')).toMatch(/^ey/)
+        expect(form.has('redirect_uri')).toBe(false)
+      },
+      respond: () => json(tokenBody({ refresh_token: 'should-not-be-kept' })),
+    })
+    const tokens = await client(fake).clientCredentials()
+    expect(tokens.accessToken).toBe('access-AAA')
+    expect(tokens.refreshToken).toBeUndefined()
+    fake.assertDone()
+  })
+
+  it('works without a redirectUri; the code exchange then says redirectUri is required', async () => {
+    const fake = scriptedFetch({ url: TOKEN_ENDPOINT, respond: () => json(tokenBody()) })
+    const service = createTokenClient(testConfig({ redirectUri: undefined }), { http: { http: fake.http } })
+    expect((await service.clientCredentials({ scopes: ['transfers.write'] })).accessToken).toBe('access-AAA')
+    expect(new URLSearchParams(fake.seen[0]).get('scope')).toBe('transfers.write')
+    const error = await service.exchangeCode({ code: 'c', codeVerifier: 'v' }).catch((e: JikoAuthError) => e)
+    expect(error).toMatchObject({ code: ErrorCode.ConfigInvalid, field: 'redirectUri' })
+  })
+})
+
 describe('revoke (RFC 7009)', () => {
   it('posts the token with its type hint and client authentication', async () => {
     const fake = scriptedFetch({

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { algorithmOf } from './importApiKeys.js'
+import type { ApiPublicKey, ClientRegistration } from './registerClient.js'
 import type { EmulatorOptions } from './startEmulator.js'
 import { startEmulator } from './startEmulator.js'
 import { DEFAULT_USERS } from './users.js'
@@ -14,6 +16,10 @@ const USAGE = `Usage: jiko-emulator [options]
   --redirect-uri <url>    the client's redirect URI (repeatable)
   --public-key <file>     the client's public key, PEM ("BEGIN PUBLIC KEY")
   --algorithm <alg>       PS256 (default) or EdDSA
+  --api-public-key <file> the client's API signing key, PEM (Ed25519 or EC P-256): its API requests must then
+                          carry an RFC 9421 signature by it
+  --api-key-id <id>       the keyid of those signatures (required with --api-public-key)
+  --api-alg <alg>         ed25519 or ecdsa-p256-sha256 (default: from the key)
   --headless <user>       approve every login as this user, without pages
   --persist <file>        keep grants and tokens in this JSON file across restarts
   --config <file>         a JSON file with { clients, users, headless, ... } (flags override it)
@@ -30,6 +36,9 @@ export async function main(argv: string[]): Promise<void> {
       'redirect-uri': { type: 'string', multiple: true },
       'public-key': { type: 'string' },
       algorithm: { type: 'string' },
+      'api-public-key': { type: 'string' },
+      'api-key-id': { type: 'string' },
+      'api-alg': { type: 'string' },
       headless: { type: 'string' },
       persist: { type: 'string' },
       config: { type: 'string' },
@@ -55,7 +64,10 @@ export async function main(argv: string[]): Promise<void> {
       redirectUris: values['redirect-uri'],
       publicKey: readFileSync(values['public-key'], 'utf8'),
       algorithm,
+      ...(values['api-public-key'] ? { apiPublicKey: apiKeyFromFlags(values) } : {}),
     })
+  } else if (values['api-public-key']) {
+    throw new Error('--api-public-key belongs to a client: add --client-id (see --help)')
   }
   if (clients.length === 0)
     throw new Error('register at least one client: --client-id … or --config (see --help)')
@@ -71,13 +83,35 @@ export async function main(argv: string[]): Promise<void> {
   discovery  ${emulator.issuer}/.well-known/openid-configuration
   token      ${emulator.tokenEndpoint}
   pockets    ${emulator.issuer}/api/pockets
-  clients    ${clients.map((c) => `${c.clientId} (${c.algorithm ?? 'PS256'})`).join(', ')}
+  clients    ${clients.map(describeClient).join(', ')}
   users      ${users.map((u) => `${u.id} / ${u.password}`).join(', ')}${options.headless ? `\n  headless   approving as ${options.headless}` : ''}`)
   const stop = () => {
     emulator.stop().then(() => process.exit(0))
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+}
+
+function apiKeyFromFlags(values: {
+  'api-public-key'?: string
+  'api-key-id'?: string
+  'api-alg'?: string
+}): ApiPublicKey {
+  const key = readFileSync(values['api-public-key'] as string, 'utf8')
+  const keyId = values['api-key-id']
+  if (!keyId) throw new Error('--api-public-key needs --api-key-id, the keyid its signatures carry')
+  const alg = values['api-alg'] ?? algorithmOf(key)
+  if (alg !== 'ed25519' && alg !== 'ecdsa-p256-sha256') {
+    throw new Error('--api-alg must be ed25519 or ecdsa-p256-sha256 (the API key is Ed25519 or EC P-256)')
+  }
+  return { keyId, key, alg }
+}
+
+function describeClient(client: ClientRegistration): string {
+  const registered = client.apiPublicKey
+  const apiKeys = registered === undefined ? [] : Array.isArray(registered) ? registered : [registered]
+  const signing = apiKeys.map((k) => `, API key ${k.keyId} ${k.alg}`).join('')
+  return `${client.clientId} (${client.algorithm ?? 'PS256'}${signing})`
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -6,8 +6,13 @@ export {
   type IdTokenTamperOptions,
   type TokenFault,
 } from './faults.js'
-export { type Pocket, pocketsOf } from './pockets.js'
-export { type ClientRegistration, toClientMetadata } from './registerClient.js'
+export { type Pocket, pocketsOf, type Transfer } from './pockets.js'
+export {
+  type ApiPublicKey,
+  type ApiSigningAlgorithm,
+  type ClientRegistration,
+  toClientMetadata,
+} from './registerClient.js'
 export { type SignInOptions, signIn } from './signIn.js'
 export {
   type EmulatorOptions,

@@ -2,6 +2,33 @@ import { exportJWK, importJWK, importSPKI, type JWK } from 'jose'
 import type { ClientMetadata } from 'oidc-provider'
 import { JIKO_SCOPES } from './users.js'
 
+/**
+ * The algorithms Jiko accepts for RFC 9421 request signatures.
+ *
+ * @example
+ * ```ts
+ * const alg: ApiSigningAlgorithm = 'ecdsa-p256-sha256' // or 'ed25519'
+ * ```
+ */
+export type ApiSigningAlgorithm = 'ecdsa-p256-sha256' | 'ed25519'
+
+/**
+ * A public key a client registers to sign its API requests (RFC 9421 HTTP Message Signatures), looked up by the
+ * signature's `keyid`.
+ *
+ * @example
+ * ```ts
+ * const apiPublicKey: ApiPublicKey = { keyId: 'api-key-1', key: await exportSPKI(publicKey), alg: 'ed25519' }
+ * ```
+ */
+export interface ApiPublicKey {
+  /** The `keyid` parameter the client's signatures carry. */
+  keyId: string
+  /** SPKI PEM ("BEGIN PUBLIC KEY") or a public JWK: an Ed25519 key, or an EC P-256 key. */
+  key: string | JWK
+  alg: ApiSigningAlgorithm
+}
+
 /** A client registered the way Jiko's Settings page does it. */
 export interface ClientRegistration {
   clientId: string
@@ -14,6 +41,11 @@ export interface ClientRegistration {
   scopes?: string[]
   /** Where RP-initiated logout may send the browser back to (`post_logout_redirect_uri`). */
   postLogoutRedirectUris?: string[]
+  /**
+   * The key(s) that sign its API requests. When set, every pockets API request made with this client's access
+   * tokens must carry a valid RFC 9421 signature by one of them; without it, a Bearer token is enough.
+   */
+  apiPublicKey?: ApiPublicKey | ApiPublicKey[]
 }
 
 /** Turns a registration into oidc-provider client metadata: private_key_jwt only, code + refresh grants. */

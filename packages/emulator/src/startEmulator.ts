@@ -11,8 +11,10 @@ import {
   type IdTokenTamperOptions,
   type TokenFault,
 } from './faults.js'
+import { importApiKeys } from './importApiKeys.js'
 import { consentPage, errorPage, loginPage } from './pages.js'
 import { createPocketsApi } from './pockets.js'
+import { readBody as readBytes } from './readBody.js'
 import { type ClientRegistration, toClientMetadata } from './registerClient.js'
 import { ID_TOKEN_TTL_SECONDS, rewriteTokenResponse } from './rewriteTokenResponse.js'
 import { type SignInOptions, signIn } from './signIn.js'
@@ -81,6 +83,10 @@ export interface EmulatorStats {
   discoveryRequests: number
   /** Requests to the revocation route (`/api/oauth2/revoke`), answered or not, CORS preflights aside. */
   revocations: number
+  /** Requests to the pockets API (`/api/pockets…`, `/api/v2/pockets/…`), answered or not. */
+  apiRequests: number
+  /** API requests that carried a valid RFC 9421 signature by a key of the token's client. */
+  signedApiRequests: number
   /** Sets every counter back to zero. */
   reset(): void
 }
@@ -152,15 +158,24 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     jwksRequests: 0,
     discoveryRequests: 0,
     revocations: 0,
+    apiRequests: 0,
+    signedApiRequests: 0,
     reset() {
       this.grants = {}
       this.tokenRequests = 0
       this.jwksRequests = 0
       this.discoveryRequests = 0
       this.revocations = 0
+      this.apiRequests = 0
+      this.signedApiRequests = 0
     },
   }
   const revokedBefore = new Map<string, number>()
+  /** The emulator's time in epoch seconds: the host's clock, off by `faults.skewClock()`. */
+  const now = () => Math.floor(Date.now() / 1000) + faults.clockSkewSeconds
+  const apiKeys = new Map(
+    options.clients.filter((c) => c.apiPublicKey).map((c) => [c.clientId, importApiKeys(c)] as const),
+  )
   let headless = options.headless ?? false
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end()
 
@@ -298,7 +313,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   })
 
   // Access tokens are always signed with oidc-provider's own key (the first one).
-  const pockets = createPocketsApi({ issuer, audience: apiAudience, jwks: keys.jwks(), revokedBefore })
+  const pockets = createPocketsApi({
+    issuer,
+    audience: apiAudience,
+    jwks: keys.jwks(),
+    revokedBefore,
+    apiKeys,
+    now,
+    stats,
+  })
   const providerHandler = provider.callback()
 
   async function finish(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>) {
@@ -465,7 +488,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const run = async () => {
       if (path.startsWith('/interaction/')) return handleInteraction(req, res, path)
-      if (path === '/api/pockets' || path.startsWith('/api/pockets/')) return pockets(req, res, path)
+      if (
+        path === '/api/pockets' ||
+        path.startsWith('/api/pockets/') ||
+        path.startsWith('/api/v2/pockets/')
+      ) {
+        return pockets(req, res, path)
+      }
       if (path.startsWith('/__emulator/')) return handleAdmin(req, res, path)
       if (path === ROUTES.token && (await injectTokenFault(req, res))) return
       const counted = req.method !== 'OPTIONS'
@@ -502,7 +531,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     signIn: (authorizationUrl, signInOptions) => signIn(issuer, authorizationUrl, signInOptions),
     rotateSigningKey: () => keys.rotate(),
     revokeUser(userId) {
-      revokedBefore.set(userId, Math.floor(Date.now() / 1000) + faults.clockSkewSeconds)
+      revokedBefore.set(userId, now())
       for (const prefix of ['RefreshToken:', 'Grant:', 'Session:', 'AuthorizationCode:']) {
         for (const [key, value] of [...store.entries(prefix)]) {
           if ((value as { accountId?: string }).accountId === userId) store.delete(key)
@@ -536,16 +565,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > 64 * 1024) reject(new Error('request body too large'))
-      else chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req, 64 * 1024)).toString('utf8')
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -76,6 +77,33 @@ describe('jiko-emulator CLI', () => {
     expect(output()).toMatch(/approving as bob/)
     child.kill('SIGINT')
     expect(await exited).toBe(0)
+  })
+
+  it('registers an API signing key with --api-public-key and --api-key-id (alg taken from the key)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jiko-cli-'))
+    const pem = join(dir, 'client.pub.pem')
+    const apiPem = join(dir, 'api.pub.pem')
+    writeFileSync(pem, await exportSPKI(ps256.publicKey))
+    const { publicKey } = generateKeyPairSync('ed25519')
+    writeFileSync(apiPem, publicKey.export({ type: 'spki', format: 'pem' }))
+    const flags = ['--port', '0', '--client-id', 'demo', '--redirect-uri', 'http://localhost:3000/cb']
+    const { child, output, exited } = run([
+      ...flags,
+      '--public-key',
+      pem,
+      '--api-public-key',
+      apiPem,
+      '--api-key-id',
+      'api-1',
+    ])
+    await expect.poll(output, { timeout: 10_000 }).toMatch(/users/)
+    expect(output()).toMatch(/clients\s+demo \(PS256, API key api-1 ed25519\)/)
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+
+    const noKeyId = run([...flags, '--public-key', pem, '--api-public-key', apiPem])
+    expect(await noKeyId.exited).toBe(1)
+    expect(noKeyId.output()).toMatch(/--api-public-key needs --api-key-id/)
   })
 
   it('refuses to start without a client, saying how', async () => {

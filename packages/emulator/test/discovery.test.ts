@@ -121,6 +121,8 @@ describe('stats', () => {
       jwksRequests: 1,
       discoveryRequests: 3,
       revocations: 2,
+      apiRequests: 0,
+      signedApiRequests: 0,
     })
 
     emulator.stats.reset()

@@ -16,6 +16,7 @@ import {
   setSigned,
   transactionCookieName,
 } from './cookies.js'
+import { createApiFetch } from './createApiFetch.js'
 import { createFlowRunner } from './createFlowRunner.js'
 import { createSessionManager } from './createSessionManager.js'
 import { type JikoAuthOptions, resolveOptions } from './options.js'
@@ -54,6 +55,17 @@ export interface JikoAuth {
   getAccessToken(request: Request): Promise<string>
   /** What the browser may know of the session (never a token); `authenticated: false` without one. */
   getSession(request: Request): Promise<SessionInfo>
+  /**
+   * The signed-in user's call to Jiko's API: the access token as `Authorization: Bearer`, an RFC 9421 signature
+   * when `apiSigning` is set, and on `401 invalid_token` one refresh (shared with every concurrent caller) and one
+   * retry. Nothing else is retried. Throws `JIKO_UNAUTHENTICATED` without a session.
+   *
+   * @example
+   * ```ts
+   * const response = await auth.fetch(request, 'https://api.jiko.io/v2/pockets')
+   * ```
+   */
+  fetch(request: Request, input: string | URL | Request, init?: RequestInit): Promise<Response>
 }
 
 type CallbackOutcome =
@@ -314,6 +326,26 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       : json({ error: { code: 'JIKO_NOT_FOUND', message: 'No such auth route' } }, 404)
   }
 
+  /** The request's session key and an access token valid for at least the leeway. */
+  async function access(request: Request): Promise<{ key: string; token: string }> {
+    const key = sessionKeyOf(request)
+    if (!key) throw unauthenticated()
+    const token = sessionOf(await manager.fresh(key))?.tokens?.accessToken
+    if (!token) throw unauthenticated()
+    return { key, token }
+  }
+
+  const apiFetch = createApiFetch({
+    access,
+    async replace(key, stale) {
+      const token = sessionOf(await manager.replace(key, stale))?.tokens?.accessToken
+      if (!token) throw unauthenticated()
+      return token
+    },
+    signing: options.apiSigning,
+    ...(options.apiFetch ? { fetch: options.apiFetch } : {}),
+  })
+
   async function getSession(request: Request): Promise<SessionInfo> {
     const key = sessionKeyOf(request)
     return key ? infoOf(await manager.load(key)) : NO_SESSION
@@ -333,15 +365,12 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     },
 
     async getAccessToken(request) {
-      const key = sessionKeyOf(request)
-      if (!key) throw unauthenticated()
-      const record = await manager.fresh(key)
-      const token = sessionOf(record)?.tokens?.accessToken
-      if (!token) throw unauthenticated()
-      return token
+      return (await access(request)).token
     },
 
     getSession,
+
+    fetch: apiFetch,
   }
 }
 

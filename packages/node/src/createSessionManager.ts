@@ -1,28 +1,17 @@
 import { ErrorCode, isSessionFresh, JikoAuthError, systemClock, toJikoAuthError } from '@jiko-auth/core'
 import { BoundedMap } from './boundedMap.js'
 import type { FlowRunner } from './createFlowRunner.js'
+import { BUSY, createStoreLock } from './createStoreLock.js'
 import type { ResolvedOptions } from './options.js'
 import { refreshedExtra } from './sessionHook.js'
 import { type PersistedFlow, type SessionRecord, type SessionStore, sessionOf } from './sessionStore.js'
 
 const accessTokenOf = (record: SessionRecord | undefined) => sessionOf(record)?.tokens?.accessToken
 
-/**
- * A caller that finds the session's lock taken polls the store for the holder's result: soon at first, then every
- * 5 ms, and tries the lock again at most every 20 ms. One caller per process and session waits (the others share
- * its promise), so a waiting process costs the store ~200 reads and ~50 lock attempts a second.
- */
-const FIRST_WAIT_POLL_MS = 2
-const MAX_WAIT_POLL_MS = 5
-const LOCK_RETRY_MS = 20
 /** The share of the lock's time a refresh may take, leaving the rest to store its result. */
 const REFRESH_SHARE_OF_LOCK = 0.8
-/** What `ifLockFree` answers when another caller holds the lock. */
-const BUSY = Symbol('busy')
 /** How many sessions ended while the store refused their delete are remembered (refused, deleted on next access). */
 const UNDELETED_ENDS = 10_000
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Sessions: create, read, refresh (single-flight), end. Of N concurrent callers that find one session due for
@@ -50,8 +39,11 @@ export function createSessionManager(
   const unsaved = new Map<string, { record: SessionRecord; replaces: string | undefined }>()
   /** Writes of `unsaved` records in progress, shared by the callers that wait for them. */
   const storing = new Map<string, Promise<void>>()
-  /** Locks this process took but could not release (the store failed): released first when next needed. */
-  const unreleased = new Map<string, string>()
+  const locks = createStoreLock(sessions, {
+    lockMs: options.refreshLockMs,
+    logger: options.logger,
+    what: 'refresh',
+  })
   /**
    * Sessions ended in this process (logout) whose delete the store refused: from then on this process treats them as
    * gone, and deletes them on their next access once the store takes writes again.
@@ -137,58 +129,13 @@ export function createSessionManager(
     unsaved.delete(sessionKey)
   }
 
-  /**
-   * Runs `work` holding the session's lock if nobody holds it; `BUSY` otherwise. A lock this process could not
-   * release earlier (the store failed) is released first; one it cannot release now is remembered for next time.
-   */
-  async function ifLockFree<T>(sessionKey: string, work: () => Promise<T>): Promise<T | typeof BUSY> {
-    const lockKey = sessions.lockKey(sessionKey)
-    const stale = unreleased.get(lockKey)
-    if (stale !== undefined) {
-      await sessions.releaseLock(lockKey, stale)
-      unreleased.delete(lockKey)
-    }
-    const owner = await sessions.acquireLock(lockKey, options.refreshLockMs)
-    if (owner === undefined) return BUSY
-    try {
-      return await work()
-    } finally {
-      await sessions.releaseLock(lockKey, owner).catch(() => {
-        unreleased.set(lockKey, owner)
-        options.logger.warn?.('jiko-auth: could not release a session lock; it will be released on next use')
-      })
-    }
-  }
+  /** Runs `work` holding the session's lock if nobody holds it; `BUSY` otherwise (see `StoreLock.ifFree`). */
+  const ifLockFree = <T>(sessionKey: string, work: () => Promise<T>) =>
+    locks.ifFree(sessions.lockKey(sessionKey), work)
 
-  /**
-   * Runs `work` holding the session's lock, waiting while another caller (in any process) holds it. While waiting,
-   * `settled` may end the wait with an answer of its own (the holder's result).
-   */
-  async function underLock<T>(
-    sessionKey: string,
-    work: () => Promise<T>,
-    settled?: () => Promise<T | undefined>,
-  ): Promise<T> {
-    const giveUpAt = Date.now() + options.refreshLockMs * 2
-    let pause = FIRST_WAIT_POLL_MS
-    let nextAttemptAt = 0
-    for (;;) {
-      if (Date.now() >= nextAttemptAt) {
-        const result = await ifLockFree(sessionKey, work)
-        if (result !== BUSY) return result
-        nextAttemptAt = Date.now() + LOCK_RETRY_MS
-      }
-      await sleep(pause)
-      pause = Math.min(pause * 2, MAX_WAIT_POLL_MS)
-      const answer = await settled?.()
-      if (answer !== undefined) return answer
-      if (Date.now() > giveUpAt) {
-        throw new JikoAuthError(ErrorCode.StorageError, 'Timed out waiting for another process to refresh', {
-          hint: 'Check the refresh lock of the storage backend; the session is unchanged',
-        })
-      }
-    }
-  }
+  /** Runs `work` holding the session's lock, waiting while another caller holds it (see `StoreLock.hold`). */
+  const underLock = <T>(sessionKey: string, work: () => Promise<T>, settled?: () => Promise<T | undefined>) =>
+    locks.hold(sessions.lockKey(sessionKey), work, settled)
 
   /** Refreshes under the session's lock; a caller that does not get the lock waits for the holder's result. */
   function refreshAcrossProcesses(sessionKey: string, seen: SessionRecord, force: boolean) {
@@ -326,6 +273,21 @@ export function createSessionManager(
         undeleted.set(sessionKey, true)
         return { last: await lastKnown(sessionKey), failure: toJikoAuthError(error) }
       }
+    },
+
+    /**
+     * The session after Jiko refused its access token `stale` (a 401 from the API): refreshed once however many
+     * callers report the same token (one refresh in flight is shared; a caller that finds a newer token takes it).
+     */
+    async replace(sessionKey: string, stale: string): Promise<SessionRecord | undefined> {
+      const record = await load(sessionKey)
+      if (!record || accessTokenOf(record) !== stale) return record
+      let shared = inFlight.get(sessionKey)
+      if (!shared) {
+        shared = refreshAcrossProcesses(sessionKey, record, true).finally(() => inFlight.delete(sessionKey))
+        inFlight.set(sessionKey, shared)
+      }
+      return shared
     },
 
     /**

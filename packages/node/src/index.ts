@@ -1,3 +1,4 @@
+export type { ApiSigningOptions } from './createApiFetch.js'
 export { createJikoAuth, type JikoAuth } from './createJikoAuth.js'
 export { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
 export type { JikoAuthLogger, JikoAuthOptions } from './options.js'

@@ -6,9 +6,11 @@ import {
   type JikoClientConfig,
   type JikoClientConfigInput,
   parseConfig,
+  requireRedirectUri,
   resolveConfig,
 } from '@jiko-auth/core'
 import { z } from 'zod'
+import type { ApiSigningOptions } from './createApiFetch.js'
 import { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
 import type { SessionHook } from './sessionHook.js'
 
@@ -59,6 +61,10 @@ export interface JikoAuthOptions extends JikoClientConfigInput {
    * fails the sign-in; at a refresh the session keeps its previous fields.
    */
   onSession?: SessionHook
+  /** Sign `auth.fetch` calls to Jiko's Customer API (RFC 9421): the request-signing key, its `keyid` and `alg`. */
+  apiSigning?: ApiSigningOptions
+  /** The transport of `auth.fetch` (default the global fetch). */
+  apiFetch?: typeof fetch
   clock?: Clock
   crypto?: CryptoAdapter
   http?: Omit<HttpOptions, 'signal'>
@@ -132,6 +138,8 @@ export interface ResolvedOptions {
   secureCookies: boolean
   logger: JikoAuthLogger
   onSession: SessionHook | undefined
+  apiSigning: ApiSigningOptions | undefined
+  apiFetch: typeof fetch | undefined
   clock: Clock | undefined
   crypto: CryptoAdapter
   http: Omit<HttpOptions, 'signal'> | undefined
@@ -142,7 +150,7 @@ export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
   // Each schema keeps its own keys: core's takes the client settings, ours the server ones.
   const client = resolveConfig(options)
   const data = parseConfig(optionsSchema, options, 'createJikoAuth options')
-  const redirect = new URL(client.redirectUri)
+  const redirect = new URL(requireRedirectUri(client))
   return {
     client,
     storage: data.storage,
@@ -159,6 +167,8 @@ export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
     secureCookies: redirect.protocol === 'https:',
     logger: options.logger ?? {},
     onSession: options.onSession,
+    apiSigning: options.apiSigning,
+    apiFetch: options.apiFetch,
     clock: options.clock,
     crypto: options.crypto ?? nodeCryptoAdapter,
     http: options.http,

@@ -1,3 +1,4 @@
+import { ErrorCode, JikoAuthError } from '../errors.js'
 import type { JikoClientConfig } from './config.js'
 
 export interface AuthorizationUrlParams {
@@ -31,6 +32,19 @@ const PROTECTED = new Set([
  * return Response.redirect(url, 303)
  * ```
  */
+/** The configured redirectUri; signing a user in without one is a configuration error. */
+export function requireRedirectUri(config: JikoClientConfig): string {
+  if (config.redirectUri) return config.redirectUri
+  throw new JikoAuthError(
+    ErrorCode.ConfigInvalid,
+    'Invalid Jiko client configuration: redirectUri is required',
+    {
+      field: 'redirectUri',
+      hint: 'Set redirectUri to your callback URL, e.g. https://app.example/auth/callback, to sign users in',
+    },
+  )
+}
+
 export function buildAuthorizationUrl(config: JikoClientConfig, params: AuthorizationUrlParams): URL {
   const url = new URL(config.authorizationEndpoint)
   for (const [name, value] of Object.entries(params.extraParams ?? {})) {
@@ -38,7 +52,7 @@ export function buildAuthorizationUrl(config: JikoClientConfig, params: Authoriz
   }
   url.searchParams.set('response_type', 'code')
   url.searchParams.set('client_id', config.clientId)
-  url.searchParams.set('redirect_uri', config.redirectUri)
+  url.searchParams.set('redirect_uri', requireRedirectUri(config))
   url.searchParams.set('scope', (params.scopes ?? config.scopes).join(' '))
   url.searchParams.set('state', params.state)
   url.searchParams.set('code_challenge', params.codeChallenge)

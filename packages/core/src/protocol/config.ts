@@ -94,7 +94,7 @@ const configSchema = z
       .min(1, 'idTokenAlgorithms must list at least one algorithm, e.g. ["RS256"]')
       .default([...ID_TOKEN_ALGORITHMS]),
     clientId: z.string().min(1, 'clientId must be the client_id shown on Jiko’s Settings page'),
-    redirectUri: secureUrl('redirectUri', { noFragment: true }),
+    redirectUri: secureUrl('redirectUri', { noFragment: true }).optional(),
     scopes: z
       .array(
         z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'each scope is one token without spaces or quotes'),
@@ -144,7 +144,8 @@ export interface JikoClientConfig {
   /** The algorithms an id_token may be signed with. */
   idTokenAlgorithms: string[]
   clientId: string
-  redirectUri: string
+  /** Where Jiko sends the browser back; required to sign users in, absent for a service (client credentials). */
+  redirectUri: string | undefined
   scopes: string[]
   privateKey: string | JsonWebKey | CryptoKey
   signingAlgorithm: SigningAlgorithm

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../clock.js'
 import { type CryptoAdapter, type SigningKey, webCryptoAdapter } from '../cryptoAdapter.js'
 import { ErrorCode, JikoAuthError } from '../errors.js'
 import { type HttpOptions, postForm, toTransportError } from '../http.js'
+import { requireRedirectUri } from './buildAuthorizationUrl.js'
 import type { JikoClientConfig } from './config.js'
 import { CLIENT_ASSERTION_TYPE, createClientAssertion } from './createClientAssertion.js'
 import type { MetadataCache } from './createMetadataCache.js'
@@ -28,6 +29,11 @@ export interface TokenClient {
   exchangeCode(params: { code: string; codeVerifier: string; signal?: AbortSignal }): Promise<TokenSet>
   /** Step 8: a refresh_token grant. A rotated refresh token replaces the old one in the result. */
   refresh(tokens: TokenSet, options?: { signal?: AbortSignal }): Promise<TokenSet>
+  /**
+   * The client-credentials grant (RFC 6749 §4.4) for server-to-server work: a token for this client itself, no
+   * refresh token. `scopes` default to the configured ones.
+   */
+  clientCredentials(options?: { scopes?: string[]; signal?: AbortSignal }): Promise<TokenSet>
   /** RFC 7009 revocation at the revocation endpoint (the server's metadata, or Jiko's documented path). */
   revoke(
     token: string,
@@ -102,7 +108,7 @@ export function createTokenClient(config: JikoClientConfig, options: TokenClient
       const form = new URLSearchParams({
         grant_type: 'authorization_code',
         code,
-        redirect_uri: config.redirectUri,
+        redirect_uri: requireRedirectUri(config),
         code_verifier: codeVerifier,
       })
       const body = await authenticatedPost('tokenEndpoint', form, signal)
@@ -118,6 +124,15 @@ export function createTokenClient(config: JikoClientConfig, options: TokenClient
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken })
       const body = await authenticatedPost('tokenEndpoint', form, signal)
       return parseTokenResponse(body, { now: clock.now(), previous: tokens })
+    },
+
+    async clientCredentials({ scopes = config.scopes, signal } = {}) {
+      const form = new URLSearchParams({ grant_type: 'client_credentials', scope: scopes.join(' ') })
+      const body = await authenticatedPost('tokenEndpoint', form, signal)
+      const tokens = parseTokenResponse(body, { now: clock.now() })
+      // A service token is never refreshed: a new one is asked for instead.
+      delete tokens.refreshToken
+      return tokens
     },
 
     async revoke(token, { hint, signal } = {}) {
