@@ -2,6 +2,7 @@
 // Bearer, one shared refresh and one retry on 401 invalid_token, nothing else retried.
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Browser, requestFrom, signIn, startApp, type TestApp } from './harness.js'
 
@@ -126,4 +127,55 @@ describe('auth.fetch', () => {
     expect(error).toMatchObject({ code: 'JIKO_UNAUTHENTICATED' })
     expect(seen).toHaveLength(0)
   })
+})
+
+describe('auth.fetch with apiSigning, against the emulator’s API (which verifies RFC 9421 on its own)', () => {
+  it.each(['ecdsa-p256-sha256', 'ed25519'] as const)(
+    '%s: GET and POST pass; unsigned is refused',
+    async (alg) => {
+      const pair = await generateKeyPair(alg === 'ed25519' ? 'EdDSA' : 'ES256', { extractable: true })
+      const registration = {
+        apiPublicKey: { keyId: 'api-1', key: await exportSPKI(pair.publicKey), alg },
+      }
+      const scopes = ['openid', 'pockets.read', 'transfers.write']
+      const signing = await startApp({
+        scopes,
+        registration,
+        apiSigning: { privateKey: await exportPKCS8(pair.privateKey), keyId: 'api-1', alg },
+      })
+      try {
+        const browser = new Browser()
+        await signIn(signing, browser)
+        const request = requestFrom(signing, browser)
+        const pockets = await signing.auth.fetch(request, `${signing.emulator.issuer}/api/pockets`)
+        expect(pockets.status).toBe(200)
+        const transfer = await signing.auth.fetch(
+          request,
+          `${signing.emulator.issuer}/api/v2/pockets/transfers`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              from: 'pkt_alice_main',
+              to: 'pkt_alice_savings',
+              amount: '10.00',
+              currency: 'USD',
+            }),
+          },
+        )
+        expect(transfer.status).toBe(201)
+        expect(await transfer.json()).toMatchObject({ status: 'pending', amount: '10.00' })
+        expect(signing.emulator.stats.signedApiRequests).toBe(2)
+        // The same user's token without a signature: Jiko's API refuses it, and says why.
+        const token = await signing.auth.getAccessToken(request)
+        const unsigned = await fetch(`${signing.emulator.issuer}/api/pockets`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+        expect(unsigned.status).toBe(401)
+        expect((await unsigned.json()).error).toBe('invalid_signature')
+      } finally {
+        await signing.stop()
+      }
+    },
+  )
 })
