@@ -18,9 +18,9 @@ export interface ApiSigningOptions {
   digest?: ContentDigestAlgorithm
 }
 
-export interface ApiFetchDependencies {
-  /** The session's storage key and its access token (refreshed ahead of expiry). */
-  access(request: Request): Promise<{ key: string; token: string }>
+export interface ApiFetchDependencies<Caller> {
+  /** The caller's key (a session's, the service's) and its access token (refreshed ahead of expiry). */
+  access(caller: Caller): Promise<{ key: string; token: string }>
   /** A newer access token after the API refused `stale` (one refresh, shared by every caller). */
   replace(key: string, stale: string): Promise<string>
   signing: ApiSigningOptions | undefined
@@ -36,11 +36,11 @@ function isInvalidToken(response: Response): boolean {
 }
 
 /**
- * The signed-in user's call to Jiko's API: `Authorization: Bearer`, an RFC 9421 signature when `signing` is set, and
+ * A call to Jiko's API for a caller (the signed-in user, or the service itself): `Authorization: Bearer`, an RFC 9421 signature when `signing` is set, and
  * on `401 invalid_token` one refresh (shared) and one retry. Nothing else is retried: after a timeout or a dropped
  * connection a request may have been processed.
  */
-export function createApiFetch(dependencies: ApiFetchDependencies) {
+export function createApiFetch<Caller>(dependencies: ApiFetchDependencies<Caller>) {
   const send = dependencies.fetch ?? ((request: Request) => globalThis.fetch(request))
 
   async function attempt(target: Request, body: ArrayBuffer | undefined, token: string): Promise<Response> {
@@ -69,8 +69,8 @@ export function createApiFetch(dependencies: ApiFetchDependencies) {
     }
   }
 
-  return async (request: Request, input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const { key, token } = await dependencies.access(request)
+  return async (caller: Caller, input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const { key, token } = await dependencies.access(caller)
     const target = new Request(input, init)
     // Read once, so that the one retry sends the very same bytes.
     const body = target.body ? await target.arrayBuffer() : undefined

@@ -335,7 +335,7 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     return { key, token }
   }
 
-  const apiFetch = createApiFetch({
+  const apiFetch = createApiFetch<Request>({
     access,
     async replace(key, stale) {
       const token = sessionOf(await manager.replace(key, stale))?.tokens?.accessToken

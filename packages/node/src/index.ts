@@ -1,5 +1,10 @@
 export type { ApiSigningOptions } from './createApiFetch.js'
 export { createJikoAuth, type JikoAuth } from './createJikoAuth.js'
+export {
+  createJikoServiceClient,
+  type JikoServiceClient,
+  type JikoServiceClientOptions,
+} from './createJikoServiceClient.js'
 export { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
 export type { JikoAuthLogger, JikoAuthOptions } from './options.js'
 export type { SessionInfo } from './responses.js'

@@ -171,15 +171,20 @@ export class SessionStore {
     }
   }
 
-  async #call<T>(operation: () => T | Promise<T>): Promise<T> {
-    try {
-      return await operation()
-    } catch (cause) {
-      if (cause instanceof JikoAuthError) throw cause
-      throw new JikoAuthError(ErrorCode.StorageError, 'The session store failed', {
-        hint: 'Check that the storage backend is reachable; nothing was changed',
-        cause,
-      })
-    }
+  #call<T>(operation: () => T | Promise<T>): Promise<T> {
+    return callStore(operation)
+  }
+}
+
+/** One call to an AuthStore: a failure that is not ours becomes `JIKO_STORAGE_ERROR` (nothing was changed). */
+export async function callStore<T>(operation: () => T | Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (cause) {
+    if (cause instanceof JikoAuthError) throw cause
+    throw new JikoAuthError(ErrorCode.StorageError, 'The session store failed', {
+      hint: 'Check that the storage backend is reachable; nothing was changed',
+      cause,
+    })
   }
 }

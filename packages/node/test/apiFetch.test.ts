@@ -172,7 +172,7 @@ describe('auth.fetch with apiSigning, against the emulator’s API (which verifi
           headers: { authorization: `Bearer ${token}` },
         })
         expect(unsigned.status).toBe(401)
-        expect((await unsigned.json()).error).toBe('invalid_signature')
+        expect(((await unsigned.json()) as { error: string }).error).toBe('invalid_signature')
       } finally {
         await signing.stop()
       }
