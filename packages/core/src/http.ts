@@ -60,12 +60,21 @@ export interface HttpResult {
 const defaultHttp: HttpAdapter = (url, init) => fetch(url, { ...init, redirect: 'manual' })
 
 /** POSTs a form and reads the capped body. Transport failures become typed errors; statuses are left to callers. */
-export function postForm(url: string, form: URLSearchParams, options: HttpOptions = {}): Promise<HttpResult> {
+export function postForm(
+  url: string,
+  form: URLSearchParams,
+  options: HttpOptions = {},
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
   return send(
     url,
     {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        ...headers,
+      },
       body: form.toString(),
     },
     options,

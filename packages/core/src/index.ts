@@ -60,6 +60,7 @@ export {
   type MetadataCacheOptions,
 } from './protocol/createMetadataCache.js'
 export { createTokenClient, type TokenClient, type TokenClientOptions } from './protocol/createTokenClient.js'
+export { createDpopProof, type DpopKey, type DpopProofOptions, generateDpopKey } from './protocol/dpop.js'
 export { importSigningKey } from './protocol/importSigningKey.js'
 export {
   type AuthorizationResponse,

@@ -1,6 +1,8 @@
 import type { webcrypto } from 'node:crypto'
 import {
   type ContentDigestAlgorithm,
+  createDpopProof,
+  type DpopKey,
   type RequestSigningAlgorithm,
   signRequest,
   toTransportError,
@@ -19,20 +21,29 @@ export interface ApiSigningOptions {
 }
 
 export interface ApiFetchDependencies<Caller> {
-  /** The caller's key (a session's, the service's) and its access token (refreshed ahead of expiry). */
-  access(caller: Caller): Promise<{ key: string; token: string }>
+  /**
+   * The caller's key (a session's, the service's), its access token (refreshed ahead of expiry) and, for a
+   * DPoP-bound token, the key it is bound to.
+   */
+  access(caller: Caller): Promise<Access>
   /** A newer access token after the API refused `stale` (one refresh, shared by every caller). */
-  replace(key: string, stale: string): Promise<string>
+  replace(key: string, stale: string): Promise<Access>
   signing: ApiSigningOptions | undefined
   /** The transport (default the global fetch). */
   fetch?: typeof fetch
 }
 
-/** A `401` whose challenge says the token is invalid (RFC 6750 §3.1): a refreshed token may succeed. */
-function isInvalidToken(response: Response): boolean {
-  return (
-    response.status === 401 && /error="?invalid_token"?/i.test(response.headers.get('www-authenticate') ?? '')
-  )
+export interface Access {
+  key: string
+  token: string
+  /** The DPoP key of a sender-constrained token (RFC 9449): sent as `DPoP`, with a proof. */
+  dpop?: DpopKey
+}
+
+/** A `401` whose challenge names this error (RFC 6750 §3.1, RFC 9449 §7.1). */
+function challenged(response: Response, error: 'invalid_token' | 'use_dpop_nonce'): boolean {
+  const challenge = response.headers.get('www-authenticate') ?? ''
+  return response.status === 401 && new RegExp(`error="?${error}"?`, 'i').test(challenge)
 }
 
 /**
@@ -42,10 +53,27 @@ function isInvalidToken(response: Response): boolean {
  */
 export function createApiFetch<Caller>(dependencies: ApiFetchDependencies<Caller>) {
   const send = dependencies.fetch ?? ((request: Request) => globalThis.fetch(request))
+  /** The latest `DPoP-Nonce` each API origin gave (RFC 9449 §8). */
+  const dpopNonces = new Map<string, string>()
 
-  async function attempt(target: Request, body: ArrayBuffer | undefined, token: string): Promise<Response> {
+  async function attempt(target: Request, body: ArrayBuffer | undefined, access: Access): Promise<Response> {
     const headers = new Headers(target.headers)
-    headers.set('authorization', `Bearer ${token}`)
+    const origin = new URL(target.url).origin
+    if (access.dpop) {
+      headers.set('authorization', `DPoP ${access.token}`)
+      const nonce = dpopNonces.get(origin)
+      headers.set(
+        'dpop',
+        await createDpopProof(access.dpop, {
+          htm: target.method,
+          htu: target.url,
+          accessToken: access.token,
+          ...(nonce ? { nonce } : {}),
+        }),
+      )
+    } else {
+      headers.set('authorization', `Bearer ${access.token}`)
+    }
     let request = new Request(target.url, {
       method: target.method,
       headers,
@@ -62,21 +90,31 @@ export function createApiFetch<Caller>(dependencies: ApiFetchDependencies<Caller
         ...(digest ? { digest } : {}),
       })
     }
+    let response: Response
     try {
-      return await send(request)
+      response = await send(request)
     } catch (error) {
       throw toTransportError(error)
     }
+    const nonce = response.headers.get('dpop-nonce')
+    if (nonce) dpopNonces.set(origin, nonce)
+    return response
   }
 
   return async (caller: Caller, input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const { key, token } = await dependencies.access(caller)
+    let access = await dependencies.access(caller)
     const target = new Request(input, init)
-    // Read once, so that the one retry sends the very same bytes.
+    // Read once, so that a retry sends the very same bytes.
     const body = target.body ? await target.arrayBuffer() : undefined
-    const first = await attempt(target, body, token)
-    if (!isInvalidToken(first)) return first
-    await first.body?.cancel()
-    return attempt(target, body, await dependencies.replace(key, token))
+    let response = await attempt(target, body, access)
+    // The API wants a DPoP nonce: one retry with the nonce it just gave (the request was refused unprocessed).
+    if (access.dpop && challenged(response, 'use_dpop_nonce')) {
+      await response.body?.cancel()
+      response = await attempt(target, body, access)
+    }
+    if (!challenged(response, 'invalid_token')) return response
+    await response.body?.cancel()
+    access = await dependencies.replace(access.key, access.token)
+    return attempt(target, body, access)
   }
 }

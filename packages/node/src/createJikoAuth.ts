@@ -16,7 +16,7 @@ import {
   setSigned,
   transactionCookieName,
 } from './cookies.js'
-import { createApiFetch } from './createApiFetch.js'
+import { type Access, createApiFetch } from './createApiFetch.js'
 import { createFlowRunner } from './createFlowRunner.js'
 import { createSessionManager } from './createSessionManager.js'
 import { type JikoAuthOptions, resolveOptions } from './options.js'
@@ -326,22 +326,24 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
       : json({ error: { code: 'JIKO_NOT_FOUND', message: 'No such auth route' } }, 404)
   }
 
+  /** The session's access token (and DPoP key, for a bound token), or `JIKO_UNAUTHENTICATED`. */
+  function accessOf(key: string, record: SessionRecord | undefined): Access {
+    const session = sessionOf(record)
+    const token = session?.tokens?.accessToken
+    if (!token) throw unauthenticated()
+    return { key, token, ...(session?.dpopKey ? { dpop: session.dpopKey } : {}) }
+  }
+
   /** The request's session key and an access token valid for at least the leeway. */
-  async function access(request: Request): Promise<{ key: string; token: string }> {
+  async function access(request: Request): Promise<Access> {
     const key = sessionKeyOf(request)
     if (!key) throw unauthenticated()
-    const token = sessionOf(await manager.fresh(key))?.tokens?.accessToken
-    if (!token) throw unauthenticated()
-    return { key, token }
+    return accessOf(key, await manager.fresh(key))
   }
 
   const apiFetch = createApiFetch<Request>({
     access,
-    async replace(key, stale) {
-      const token = sessionOf(await manager.replace(key, stale))?.tokens?.accessToken
-      if (!token) throw unauthenticated()
-      return token
-    },
+    replace: async (key, stale) => accessOf(key, await manager.replace(key, stale)),
     signing: options.apiSigning,
     ...(options.apiFetch ? { fetch: options.apiFetch } : {}),
   })

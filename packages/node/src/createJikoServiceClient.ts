@@ -5,6 +5,8 @@ import {
   type CryptoAdapter,
   createMetadataCache,
   createTokenClient,
+  type DpopKey,
+  generateDpopKey,
   type HttpOptions,
   isSessionFresh,
   type JikoClientConfigInput,
@@ -54,6 +56,12 @@ export interface JikoServiceClient {
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
 }
 
+/** A service token as it is cached and stored: the tokens, and the DPoP key they are bound to. */
+interface ServiceToken {
+  tokens: TokenSet
+  dpopKey?: DpopKey
+}
+
 const serviceSchema = z
   .object({
     storage: z.unknown().optional(),
@@ -101,20 +109,24 @@ export function createJikoServiceClient(input: JikoServiceClientOptions): JikoSe
   const leewayMs = leewaySeconds * 1000
   const shared = input.storage && input.secret ? sharedTokens(input.storage, input.secret) : undefined
 
-  let current: TokenSet | undefined
-  let inFlight: Promise<TokenSet> | undefined
+  let current: ServiceToken | undefined
+  let inFlight: Promise<ServiceToken> | undefined
 
-  const usable = (token: TokenSet | undefined, stale?: string): token is TokenSet =>
-    token !== undefined && token.accessToken !== stale && isSessionFresh(token, leewayMs, clock.now())
+  const usable = (token: ServiceToken | undefined, stale?: string): token is ServiceToken =>
+    token !== undefined &&
+    token.tokens.accessToken !== stale &&
+    isSessionFresh(token.tokens, leewayMs, clock.now())
 
-  async function request(): Promise<TokenSet> {
-    const issued = await tokens.clientCredentials()
+  async function request(): Promise<ServiceToken> {
+    // With DPoP, each token is bound to a key of its own, kept (and shared) with it.
+    const dpopKey = config.dpop ? await generateDpopKey() : undefined
+    const issued = await tokens.clientCredentials(dpopKey ? { dpop: dpopKey } : {})
     logger.info?.('jiko-auth: service token issued')
-    return issued
+    return dpopKey ? { tokens: issued, dpopKey } : { tokens: issued }
   }
 
   /** A usable token other than `stale`: the process's, the store's, or a new one (under the store's lock). */
-  async function obtain(stale?: string): Promise<TokenSet> {
+  async function obtain(stale?: string): Promise<ServiceToken> {
     if (!shared) return request()
     const stored = await shared.read()
     if (usable(stored, stale)) return stored
@@ -135,8 +147,8 @@ export function createJikoServiceClient(input: JikoServiceClientOptions): JikoSe
     )
   }
 
-  async function token(stale?: string): Promise<string> {
-    if (usable(current, stale)) return current.accessToken
+  async function token(stale?: string): Promise<ServiceToken> {
+    if (usable(current, stale)) return current
     inFlight ??= obtain(stale)
       .then((issued) => {
         current = issued
@@ -145,7 +157,7 @@ export function createJikoServiceClient(input: JikoServiceClientOptions): JikoSe
       .finally(() => {
         inFlight = undefined
       })
-    return (await inFlight).accessToken
+    return inFlight
   }
 
   /** The token at rest: sealed under a key derived from `secret`, with a TTL of its lifetime. */
@@ -162,27 +174,32 @@ export function createJikoServiceClient(input: JikoServiceClientOptions): JikoSe
         },
         { lockMs, logger, what: 'service token' },
       ),
-      async read(): Promise<TokenSet | undefined> {
+      async read(): Promise<ServiceToken | undefined> {
         const sealed = await callStore(() => store.get(storageKey))
-        return sealed === undefined ? undefined : openRecord<TokenSet>(await sealing, storageKey, sealed)
+        return sealed === undefined ? undefined : openRecord<ServiceToken>(await sealing, storageKey, sealed)
       },
-      async write(issued: TokenSet) {
-        const ttlSeconds = Math.max(1, Math.floor((issued.expiresAt - clock.now()) / 1000))
+      async write(issued: ServiceToken) {
+        const ttlSeconds = Math.max(1, Math.floor((issued.tokens.expiresAt - clock.now()) / 1000))
         const sealed = await sealRecord(await sealing, storageKey, issued)
         await callStore(() => store.set(storageKey, sealed, ttlSeconds))
       },
     }
   }
 
+  const accessOf = ({ tokens: issued, dpopKey }: ServiceToken) => ({
+    key: 'service',
+    token: issued.accessToken,
+    ...(dpopKey ? { dpop: dpopKey } : {}),
+  })
   const apiFetch = createApiFetch<undefined>({
-    access: async () => ({ key: 'service', token: await token() }),
-    replace: (_key, stale) => token(stale),
+    access: async () => accessOf(await token()),
+    replace: async (_key, stale) => accessOf(await token(stale)),
     signing: input.apiSigning,
     ...(input.apiFetch ? { fetch: input.apiFetch } : {}),
   })
 
   return {
-    getToken: () => token(),
+    getToken: async () => (await token()).tokens.accessToken,
     fetch: (target, init) => apiFetch(undefined, target, init),
   }
 }

@@ -12,6 +12,7 @@ import {
 } from '../protocol/createIdTokenVerifier.js'
 import { createMetadataCache, type MetadataCache } from '../protocol/createMetadataCache.js'
 import { createTokenClient, type TokenClient } from '../protocol/createTokenClient.js'
+import { type DpopKey, generateDpopKey } from '../protocol/dpop.js'
 import { parseCallback } from '../protocol/parseCallback.js'
 import type { TokenSet } from '../protocol/parseTokenResponse.js'
 import { createPkcePair, createState } from '../protocol/pkce.js'
@@ -76,11 +77,13 @@ export function userFromClaims(claims: IdTokenClaims): SessionUser {
  */
 export function sessionFromTokens(
   tokens: TokenSet,
-  identity: { claims?: IdTokenClaims; previous?: AuthSession } = {},
+  identity: { claims?: IdTokenClaims; previous?: AuthSession; dpopKey?: DpopKey } = {},
 ): AuthSession {
   const session: AuthSession = { issuedAt: tokens.issuedAt, expiresAt: tokens.expiresAt, tokens }
   if (tokens.scope !== undefined) session.scope = tokens.scope
   const { claims, previous } = identity
+  const dpopKey = identity.dpopKey ?? previous?.dpopKey
+  if (dpopKey) session.dpopKey = dpopKey
   // `user.sub` is the subject; it is not stored twice (a session is kept in ≤ 2 KB).
   if (claims) session.user = userFromClaims(claims)
   else if (previous?.user) session.user = previous.user
@@ -135,6 +138,8 @@ export function createDirectImplementations(options: DirectMachineOptions) {
           state,
           codeVerifier: pkce.verifier,
           ...(nonce ? { nonce } : {}),
+          // One DPoP key per session, made with the login: the code exchange already proves it.
+          ...(config.dpop ? { dpopKey: await generateDpopKey() } : {}),
           createdAt: clock.now(),
         }
         return { authorizationUrl, transaction }
@@ -155,13 +160,15 @@ export function createDirectImplementations(options: DirectMachineOptions) {
           issuer: current.issuer,
           requireIssuer: current.authorizationResponseIssParameterSupported,
         })
+        const { dpopKey } = input.transaction
         const tokens = await client.exchangeCode({
           code,
           codeVerifier: input.transaction.codeVerifier,
           signal,
+          ...(dpopKey ? { dpop: dpopKey } : {}),
         })
         const claims = await identify(tokens, input.transaction.nonce)
-        return sessionFromTokens(tokens, claims ? { claims } : {})
+        return sessionFromTokens(tokens, { ...(claims ? { claims } : {}), ...(dpopKey ? { dpopKey } : {}) })
       }),
       refreshTokens: fromPromise<AuthSession, RefreshTokensInput>(async ({ input, signal }) => {
         const previous = input.session
@@ -171,7 +178,10 @@ export function createDirectImplementations(options: DirectMachineOptions) {
           })
         }
         const before = previous.tokens
-        const tokens = await client.refresh(before, { signal })
+        const tokens = await client.refresh(before, {
+          signal,
+          ...(previous.dpopKey ? { dpop: previous.dpopKey } : {}),
+        })
         // A new id_token must name the same issuer and user as the sign-in (OIDC Core §12.2), or nothing changes.
         const fresh = asksOpenId && tokens.idToken !== undefined && tokens.idToken !== before.idToken
         // The sign-in's id_token was issued by the configured issuer exactly (it was checked), so that is its iss.
@@ -183,7 +193,7 @@ export function createDirectImplementations(options: DirectMachineOptions) {
                 sub === undefined ? {} : { previous: { iss: config.issuer, sub } },
               )
             : undefined
-        return sessionFromTokens(tokens, claims ? { claims } : { previous })
+        return sessionFromTokens(tokens, { previous, ...(claims ? { claims } : {}) })
       }),
       endSession: fromPromise<void, EndSessionInput>(async ({ input, signal }) => {
         const token = input.session?.tokens?.refreshToken

@@ -5,6 +5,7 @@ const SECRET_KEYS = new Set([
   'idToken',
   'codeVerifier',
   'nonce',
+  'dpopKey',
   'state',
   'callbackUrl',
 ])

@@ -1,4 +1,5 @@
 import type { SerializedAuthError } from '../errors.js'
+import type { DpopKey } from '../protocol/dpop.js'
 import type { TokenSet } from '../protocol/parseTokenResponse.js'
 
 /** One login in flight: what the callback needs to finish it. Server-side only; never sent to the browser. */
@@ -7,6 +8,8 @@ export interface AuthTransaction {
   codeVerifier: string
   /** The OpenID Connect nonce sent with the request (when `openid` is asked); the id_token must carry it. */
   nonce?: string
+  /** The session's DPoP key (RFC 9449), made at login when `dpop` is on: the code exchange proves it. */
+  dpopKey?: DpopKey
   /** Where to send the user after login (a same-origin relative path). */
   returnTo?: string
   /** Milliseconds since the epoch. */
@@ -33,6 +36,8 @@ export interface AuthSession {
    * protocol's own (`iss`, `aud`, `exp`, `nonce`, …). Only with the `openid` scope.
    */
   user?: SessionUser
+  /** The DPoP key the tokens are bound to (server side only, encrypted at rest). */
+  dpopKey?: DpopKey
   tokens?: TokenSet
 }
 

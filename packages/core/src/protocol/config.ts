@@ -82,6 +82,7 @@ const configSchema = z
     userinfoEndpoint: secureUrl('userinfoEndpoint').optional(),
     jwksUri: secureUrl('jwksUri').optional(),
     discovery: z.boolean().default(true),
+    dpop: z.boolean().default(false),
     idTokenAlgorithms: z
       .array(
         z
@@ -139,6 +140,8 @@ export interface JikoClientConfig {
   jwksUri: string
   /** Fetch `{issuer}/.well-known/openid-configuration` and take the endpoints from it (default true). */
   discovery: boolean
+  /** Sender-constrained tokens (RFC 9449): DPoP proofs on token requests, `token_type: DPoP` (default false). */
+  dpop: boolean
   /** The endpoints set in the configuration: they win over the server's metadata. */
   explicitEndpoints: Partial<Record<EndpointName, string>>
   /** The algorithms an id_token may be signed with. */
@@ -201,6 +204,7 @@ export function resolveConfig(input: JikoClientConfigInput): JikoClientConfig {
     issuer: config.issuer,
     ...endpoints,
     discovery: config.discovery,
+    dpop: config.dpop,
     explicitEndpoints,
     idTokenAlgorithms: config.idTokenAlgorithms,
     clientId: config.clientId,

@@ -6,7 +6,8 @@ import { ErrorCode, JikoAuthError } from '../errors.js'
  */
 export interface TokenSet {
   accessToken: string
-  tokenType: 'Bearer'
+  /** `DPoP` for a sender-constrained token (RFC 9449), only when DPoP was asked for. */
+  tokenType: 'Bearer' | 'DPoP'
   issuedAt: number
   expiresAt: number
   refreshToken?: string
@@ -17,7 +18,7 @@ export interface TokenSet {
 
 const tokenResponseSchema = z.object({
   access_token: z.string().min(1, 'access_token must be a non-empty string'),
-  token_type: z.string().refine((value) => value.toLowerCase() === 'bearer', 'token_type must be Bearer'),
+  token_type: z.string(),
   expires_in: z.number().int('expires_in must be a whole number').positive('expires_in must be positive'),
   refresh_token: z.string().min(1).optional(),
   id_token: z.string().min(1).optional(),
@@ -33,7 +34,10 @@ const tokenResponseSchema = z.object({
  * const tokens = parseTokenResponse(json, { now: clock.now(), previous })
  * ```
  */
-export function parseTokenResponse(body: unknown, options: { now: number; previous?: TokenSet }): TokenSet {
+export function parseTokenResponse(
+  body: unknown,
+  options: { now: number; previous?: TokenSet; dpop?: boolean },
+): TokenSet {
   const result = tokenResponseSchema.safeParse(body)
   if (!result.success) {
     const issue = result.error.issues[0]
@@ -44,9 +48,18 @@ export function parseTokenResponse(body: unknown, options: { now: number; previo
     })
   }
   const data = result.data
+  // A DPoP-bound token only when DPoP was asked for; then never a Bearer one (no silent downgrade).
+  const expected = options.dpop ? 'dpop' : 'bearer'
+  if (data.token_type.toLowerCase() !== expected) {
+    throw new JikoAuthError(ErrorCode.InvalidResponse, 'The token response is invalid: token_type', {
+      hint: options.dpop
+        ? 'token_type must be DPoP: DPoP was asked for; check that the server offers DPoP to this client'
+        : 'token_type must be Bearer; set dpop: true to accept DPoP-bound tokens',
+    })
+  }
   const tokens: TokenSet = {
     accessToken: data.access_token,
-    tokenType: 'Bearer',
+    tokenType: options.dpop ? 'DPoP' : 'Bearer',
     issuedAt: options.now,
     expiresAt: options.now + data.expires_in * 1000,
   }
