@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { extname, join, normalize, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ErrorCode, JikoAuthError, toJikoAuthError } from '@jiko-auth/core'
+import { ErrorCode, JIKO_SIGNED_COMPONENTS, JikoAuthError, toJikoAuthError } from '@jiko-auth/core'
 import { DEFAULT_USERS, startEmulator } from '@jiko-auth/emulator'
 import { createJikoAuth, toNodeHandler, toRequest } from '@jiko-auth/node'
 import { sqliteStorage } from '@jiko-auth/storage-sqlite'
@@ -29,6 +29,22 @@ async function kept(dir, name, make) {
   const file = join(dir, name)
   if (!existsSync(file)) writeFileSync(file, await make(), { mode: 0o600 })
   return readFileSync(file, 'utf8')
+}
+
+/** The demo's request-signing key pair (ECDSA P-256, RFC 9421), generated on first start and kept. */
+async function apiSigningKeys(dir) {
+  let pair
+  const generate = async () => {
+    pair ??= await generateKeyPair('ES256', { extractable: true })
+    return pair
+  }
+  const privateKey = await kept(dir, 'api-signing.key.pem', async () =>
+    exportPKCS8((await generate()).privateKey),
+  )
+  const publicKey = await kept(dir, 'api-signing.pub.pem', async () =>
+    exportSPKI((await generate()).publicKey),
+  )
+  return { privateKey, publicKey, keyId: 'demo-api-key', alg: 'ecdsa-p256-sha256' }
 }
 
 /** The demo client's key pair (PS256), generated on first start and kept. */
@@ -79,6 +95,7 @@ export async function startDemo(settings = settingsFromEnv()) {
   const origin = `http://localhost:${settings.port}`
   const issuer = `http://127.0.0.1:${settings.emulatorPort}`
   const keys = await clientKeys(settings.dataDir)
+  const apiKeys = await apiSigningKeys(settings.dataDir)
   const secret =
     settings.secret ?? (await kept(settings.dataDir, 'secret', () => randomBytes(48).toString('base64url')))
 
@@ -91,7 +108,15 @@ export async function startDemo(settings = settingsFromEnv()) {
     )
     emulator = await startEmulator({
       port: settings.emulatorPort,
-      clients: [{ clientId: 'demo', redirectUris: [`${origin}/`], publicKey: keys.publicKey }],
+      clients: [
+        {
+          clientId: 'demo',
+          redirectUris: [`${origin}/`],
+          publicKey: keys.publicKey,
+          // Jiko's Customer API wants every request signed: the emulator checks it with this key.
+          apiPublicKey: { keyId: apiKeys.keyId, key: apiKeys.publicKey, alg: apiKeys.alg },
+        },
+      ],
       accessTokenTtlSeconds: settings.accessTokenTtlSeconds,
       persistFile: join(settings.dataDir, 'emulator.json'),
       signingKey,
@@ -108,6 +133,7 @@ export async function startDemo(settings = settingsFromEnv()) {
     redirectUri: `${origin}/`,
     scopes: ['openid', 'profile', 'pockets.read'],
     privateKey: keys.privateKey,
+    apiSigning: { privateKey: apiKeys.privateKey, keyId: apiKeys.keyId, alg: apiKeys.alg },
     storage,
     secret,
     logger: {
@@ -119,19 +145,15 @@ export async function startDemo(settings = settingsFromEnv()) {
 
   async function pockets(req, res) {
     try {
-      const token = await auth.getAccessToken(toRequest(req))
-      let response
-      try {
-        response = await fetch(`${issuer}/api/pockets`, { headers: { authorization: `Bearer ${token}` } })
-      } catch (cause) {
-        throw new JikoAuthError(ErrorCode.NetworkError, 'The Jiko emulator is not reachable', { cause })
-      }
+      // The user's token, signed (RFC 9421) and sent by auth.fetch; the emulator verifies the signature.
+      const response = await auth.fetch(toRequest(req), `${issuer}/api/pockets`)
       if (!response.ok) {
         throw new JikoAuthError(ErrorCode.HttpError, `The pockets API answered ${response.status}`, {
           status: response.status,
         })
       }
-      sendJson(res, 200, await response.json())
+      const signature = { alg: apiKeys.alg, keyId: apiKeys.keyId, components: [...JIKO_SIGNED_COMPONENTS] }
+      sendJson(res, 200, { ...(await response.json()), signature })
     } catch (error) {
       const failure = toJikoAuthError(error)
       const status = [ErrorCode.Unauthenticated, ErrorCode.SessionExpired].includes(failure.code) ? 401 : 502

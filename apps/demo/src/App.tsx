@@ -45,18 +45,31 @@ function useCountdown(expiresAt: number | undefined) {
   return expiresAt === undefined ? undefined : Math.max(0, Math.round((expiresAt - now) / 1000))
 }
 
+/** How the server signed its call to the pockets API (RFC 9421), as it reports it. */
+interface SignedWith {
+  alg: string
+  keyId: string
+  components: string[]
+}
+
 function Pockets({ expiresAt }: { expiresAt: number | undefined }) {
   const [pockets, setPockets] = useState<Pocket[] | undefined>()
+  const [signedWith, setSignedWith] = useState<SignedWith | undefined>()
   const [error, setError] = useState<string | undefined>()
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload the pockets after each refresh
   useEffect(() => {
     let live = true
     fetch('/api/pockets')
       .then(async (response) => {
-        const body = (await response.json()) as { data?: Pocket[]; error?: { code: string } }
+        const body = (await response.json()) as {
+          data?: Pocket[]
+          signature?: SignedWith
+          error?: { code: string }
+        }
         if (!live) return
         if (response.ok && body.data) {
           setPockets(body.data)
+          setSignedWith(body.signature)
           setError(undefined)
         } else setError(describeError(body.error?.code))
       })
@@ -68,24 +81,34 @@ function Pockets({ expiresAt }: { expiresAt: number | undefined }) {
   if (error) return <p role="alert">{error}</p>
   if (!pockets) return <p>Loading your pockets…</p>
   return (
-    <table aria-label="Your pockets">
-      <thead>
-        <tr>
-          <th scope="col">Pocket</th>
-          <th scope="col">Balance</th>
-        </tr>
-      </thead>
-      <tbody>
-        {pockets.map((pocket) => (
-          <tr key={pocket.id}>
-            <td>{pocket.name}</td>
-            <td>
-              {pocket.balance} {pocket.currency}
-            </td>
+    <>
+      {signedWith ? (
+        <p className="signed" data-testid="signed-request">
+          signed request ✓{' '}
+          <span className="hint">
+            ({signedWith.alg}, covering {signedWith.components.join(' ')})
+          </span>
+        </p>
+      ) : null}
+      <table aria-label="Your pockets">
+        <thead>
+          <tr>
+            <th scope="col">Pocket</th>
+            <th scope="col">Balance</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {pockets.map((pocket) => (
+            <tr key={pocket.id}>
+              <td>{pocket.name}</td>
+              <td>
+                {pocket.balance} {pocket.currency}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   )
 }
 

@@ -121,6 +121,12 @@ describe('the demo in chromium', () => {
     // Who signed in, from the id_token the server validated.
     await expect.poll(() => page.getByTestId('user-name').textContent()).toBe('Alice Martin')
     await expect.poll(() => page.getByRole('table', { name: 'Your pockets' }).textContent()).toContain('Main')
+    // The server's call to the pockets API was signed (RFC 9421), and the emulator checked the signature.
+    await expect
+      .poll(() => page.getByTestId('signed-request').textContent())
+      .toContain(
+        'signed request ✓ (ecdsa-p256-sha256, covering @method @authority @target-uri authorization)',
+      )
     expect(await page.locator('.diagram [data-state=authenticated]').getAttribute('aria-current')).toBe(
       'true',
     )
