@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { algorithmOf } from './importApiKeys.js'
-import type { ApiPublicKey, ClientRegistration } from './registerClient.js'
+import type { ApiPublicKey, ClientRegistration, GrantType } from './registerClient.js'
 import type { EmulatorOptions } from './startEmulator.js'
 import { startEmulator } from './startEmulator.js'
 import { DEFAULT_USERS } from './users.js'
@@ -13,9 +13,11 @@ const USAGE = `Usage: jiko-emulator [options]
   --host <addr>           interface (default 127.0.0.1)
   --issuer <url>          issuer URL (default http://{host}:{port})
   --client-id <id>        register a client (with --redirect-uri and --public-key)
-  --redirect-uri <url>    the client's redirect URI (repeatable)
+  --redirect-uri <url>    the client's redirect URI (repeatable; not needed by a client_credentials-only client)
   --public-key <file>     the client's public key, PEM ("BEGIN PUBLIC KEY")
   --algorithm <alg>       PS256 (default) or EdDSA
+  --grant-type <grant>    authorization_code, refresh_token or client_credentials (repeatable; default
+                          authorization_code + refresh_token)
   --api-public-key <file> the client's API signing key, PEM (Ed25519 or EC P-256): its API requests must then
                           carry an RFC 9421 signature by it
   --api-key-id <id>       the keyid of those signatures (required with --api-public-key)
@@ -36,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
       'redirect-uri': { type: 'string', multiple: true },
       'public-key': { type: 'string' },
       algorithm: { type: 'string' },
+      'grant-type': { type: 'string', multiple: true },
       'api-public-key': { type: 'string' },
       'api-key-id': { type: 'string' },
       'api-alg': { type: 'string' },
@@ -54,20 +57,25 @@ export async function main(argv: string[]): Promise<void> {
     : {}
   const clients = [...(fromFile.clients ?? [])]
   if (values['client-id']) {
-    if (!values['public-key'] || !values['redirect-uri']?.length) {
-      throw new Error('--client-id needs --redirect-uri and --public-key (see --help)')
+    const grantTypes = grantTypesFromFlags(values['grant-type'])
+    const codeFlow = grantTypes === undefined || grantTypes.includes('authorization_code')
+    if (!values['public-key'] || (codeFlow && !values['redirect-uri']?.length)) {
+      throw new Error(
+        '--client-id needs --public-key, and --redirect-uri unless --grant-type client_credentials (see --help)',
+      )
     }
     const algorithm = values.algorithm ?? 'PS256'
     if (algorithm !== 'PS256' && algorithm !== 'EdDSA') throw new Error('--algorithm must be PS256 or EdDSA')
     clients.push({
       clientId: values['client-id'],
-      redirectUris: values['redirect-uri'],
+      ...(values['redirect-uri']?.length ? { redirectUris: values['redirect-uri'] } : {}),
+      ...(grantTypes ? { grantTypes } : {}),
       publicKey: readFileSync(values['public-key'], 'utf8'),
       algorithm,
       ...(values['api-public-key'] ? { apiPublicKey: apiKeyFromFlags(values) } : {}),
     })
-  } else if (values['api-public-key']) {
-    throw new Error('--api-public-key belongs to a client: add --client-id (see --help)')
+  } else if (values['api-public-key'] || values['grant-type']) {
+    throw new Error('--api-public-key and --grant-type belong to a client: add --client-id (see --help)')
   }
   if (clients.length === 0)
     throw new Error('register at least one client: --client-id … or --config (see --help)')
@@ -92,6 +100,14 @@ export async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop)
 }
 
+function grantTypesFromFlags(flags: string[] | undefined): GrantType[] | undefined {
+  const known: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials']
+  const unknown = flags?.find((grant) => !known.includes(grant))
+  if (unknown !== undefined)
+    throw new Error(`--grant-type must be one of ${known.join(', ')}, not "${unknown}"`)
+  return flags?.length ? (flags as GrantType[]) : undefined
+}
+
 function apiKeyFromFlags(values: {
   'api-public-key'?: string
   'api-key-id'?: string
@@ -111,7 +127,8 @@ function describeClient(client: ClientRegistration): string {
   const registered = client.apiPublicKey
   const apiKeys = registered === undefined ? [] : Array.isArray(registered) ? registered : [registered]
   const signing = apiKeys.map((k) => `, API key ${k.keyId} ${k.alg}`).join('')
-  return `${client.clientId} (${client.algorithm ?? 'PS256'}${signing})`
+  const grants = client.grantTypes ? `, ${client.grantTypes.join(' + ')}` : ''
+  return `${client.clientId} (${client.algorithm ?? 'PS256'}${grants}${signing})`
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -11,6 +11,7 @@ export {
   type ApiPublicKey,
   type ApiSigningAlgorithm,
   type ClientRegistration,
+  type GrantType,
   toClientMetadata,
 } from './registerClient.js'
 export { type SignInOptions, signIn } from './signIn.js'

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose'
+import { DPOP_ALGORITHMS, type DpopProofVerifier } from './dpopProofVerifier.js'
 import type { ApiKey } from './importApiKeys.js'
 import { BodyTooLargeError, readBody } from './readBody.js'
 import { REQUIRED_COMPONENTS, verifyRequestSignature } from './verifyRequestSignature.js'
@@ -12,7 +13,15 @@ export interface Pocket {
   balance: string
 }
 
-/** Deterministic demo pockets of a user. */
+/**
+ * Deterministic demo pockets of a user — or of a service client's own account: a client-credentials token's `sub`
+ * is its client id.
+ *
+ * @example
+ * ```ts
+ * expect(body.data).toEqual(pocketsOf('alice'))
+ * ```
+ */
 export function pocketsOf(subject: string): Pocket[] {
   const seed = [...subject].reduce((sum, c) => sum + c.charCodeAt(0), 0)
   return [
@@ -69,7 +78,21 @@ export interface PocketsApiOptions {
   apiKeys: ReadonlyMap<string, ReadonlyMap<string, ApiKey>>
   /** The emulator's clock, epoch seconds. */
   now: () => number
-  stats: { apiRequests: number; signedApiRequests: number }
+  /** Checks the DPoP proofs of `Authorization: DPoP` requests (and hands out the API's nonces, if it wants them). */
+  dpop: DpopProofVerifier
+  stats: { apiRequests: number; signedApiRequests: number; dpopProofs: number; replayedDpopProofs: number }
+}
+
+/** The authorization scheme a request used, which is also the scheme of the challenges it gets back. */
+type Scheme = 'Bearer' | 'DPoP'
+
+interface TokenClaims {
+  sub?: string
+  scope?: unknown
+  iat?: number
+  client_id?: unknown
+  azp?: unknown
+  cnf?: { jkt?: unknown }
 }
 
 interface Route {
@@ -96,9 +119,16 @@ function routeOf(path: string): Route | undefined {
 
 /**
  * Jiko's protected API: `GET /api/pockets`, `GET /api/pockets/:id` (scope `pockets.read`) and
- * `POST /api/v2/pockets/transfers` (scope `transfers.write`). Bearer JWT signed by the emulator, unexpired,
- * unrevoked; when the token's `client_id` registered API keys, an RFC 9421 signature by one of them too.
- * 401/403 with RFC 6750 `WWW-Authenticate`.
+ * `POST /api/v2/pockets/transfers` (scope `transfers.write`). A JWT access token signed by the emulator, unexpired,
+ * unrevoked: `Authorization: Bearer`, or `Authorization: DPoP` with a valid DPoP proof when the token is DPoP-bound
+ * (`cnf.jkt`; such a token is refused as Bearer); when the token's `client_id` registered API keys, an RFC 9421
+ * signature by one of them too. 401/403 with RFC 6750 / RFC 9449 `WWW-Authenticate`.
+ *
+ * @example
+ * ```ts
+ * const pockets = createPocketsApi({ issuer, audience, jwks, revokedBefore, apiKeys, now, dpop, stats })
+ * await pockets(req, res, '/api/pockets')
+ * ```
  */
 export function createPocketsApi(options: PocketsApiOptions) {
   const keys = createLocalJWKSet(options.jwks)
@@ -116,28 +146,37 @@ export function createPocketsApi(options: PocketsApiOptions) {
       return
     }
     const header = req.headers.authorization ?? ''
-    const match = /^Bearer ([\w.~+/-]+=*)$/i.exec(header)
-    if (!match?.[1]) {
-      res.writeHead(401, { 'www-authenticate': 'Bearer realm="jiko"', 'content-type': 'application/json' })
+    const match = /^(Bearer|DPoP) ([\w.~+/-]+=*)$/i.exec(header)
+    if (!match?.[1] || !match[2]) {
+      res.writeHead(401, {
+        'www-authenticate': `Bearer realm="jiko", DPoP realm="jiko", algs="${DPOP_ALGORITHMS.join(' ')}"`,
+        'content-type': 'application/json',
+      })
       res.end(
-        JSON.stringify({ error: 'invalid_request', error_description: 'a Bearer access token is required' }),
+        JSON.stringify({
+          error: 'invalid_request',
+          error_description: 'a Bearer or DPoP access token is required',
+        }),
       )
       return
     }
-    let payload: { sub?: string; scope?: unknown; iat?: number; client_id?: unknown; azp?: unknown }
+    const scheme: Scheme = match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer'
+    const accessToken = match[2]
+    let payload: TokenClaims
     try {
-      ;({ payload } = await jwtVerify(match[1], keys, {
+      ;({ payload } = await jwtVerify(accessToken, keys, {
         issuer: options.issuer,
         audience: options.audience,
         algorithms: ['RS256'],
       }))
     } catch {
-      return deny(res, 401, 'invalid_token', 'the access token is invalid or expired')
+      return deny(res, scheme, 401, 'invalid_token', 'the access token is invalid or expired')
     }
     const revokedBefore = payload.sub ? options.revokedBefore.get(payload.sub) : undefined
     if (revokedBefore !== undefined && (payload.iat ?? 0) <= revokedBefore) {
-      return deny(res, 401, 'invalid_token', 'the access token was revoked')
+      return deny(res, scheme, 401, 'invalid_token', 'the access token was revoked')
     }
+    if (!(await checkBinding(req, res, scheme, accessToken, payload, options))) return
     let body: Buffer
     try {
       body = await readBody(req, API_BODY_LIMIT_BYTES)
@@ -153,15 +192,63 @@ export function createPocketsApi(options: PocketsApiOptions) {
         { method: req.method, targetUri: targetUriOf(req), headers: req.headersDistinct, body },
         { keys: clientKeys, clientId, now: options.now() },
       )
-      if (!check.valid) return denySignature(res, check.reason, body.length > 0)
+      if (!check.valid) return denySignature(res, scheme, check.reason, body.length > 0)
       options.stats.signedApiRequests += 1
     }
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : []
     if (!scopes.includes(route.scope)) {
-      return deny(res, 403, 'insufficient_scope', `the ${route.scope} scope is required`, route.scope)
+      return deny(res, scheme, 403, 'insufficient_scope', `the ${route.scope} scope is required`, route.scope)
     }
     route.answer(res, payload.sub ?? 'unknown', body)
   }
+}
+
+/**
+ * Holds a DPoP-bound token (`cnf.jkt`) to its key: `Authorization: DPoP` with a valid proof, never Bearer; an
+ * unbound token only as Bearer. False when it answered the request (401).
+ */
+async function checkBinding(
+  req: IncomingMessage,
+  res: ServerResponse,
+  scheme: Scheme,
+  accessToken: string,
+  payload: TokenClaims,
+  options: PocketsApiOptions,
+): Promise<boolean> {
+  const jkt = typeof payload.cnf?.jkt === 'string' ? payload.cnf.jkt : undefined
+  if (scheme === 'Bearer') {
+    if (jkt === undefined) return true
+    const description = 'the access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof'
+    deny(res, 'DPoP', 401, 'invalid_token', description)
+    return false
+  }
+  if (jkt === undefined) {
+    deny(
+      res,
+      'Bearer',
+      401,
+      'invalid_token',
+      'the access token is not DPoP-bound: send it as Authorization: Bearer',
+    )
+    return false
+  }
+  const check = await options.dpop.verify({
+    proofs: req.headersDistinct.dpop,
+    method: req.method ?? 'GET',
+    targetUri: targetUriOf(req),
+    accessToken,
+    jkt,
+    now: options.now(),
+  })
+  const nonce = options.dpop.nonce(options.now())
+  if (nonce !== undefined) res.setHeader('dpop-nonce', nonce)
+  if (check.valid) {
+    options.stats.dpopProofs += 1
+    return true
+  }
+  if (check.replayed) options.stats.replayedDpopProofs += 1
+  deny(res, 'DPoP', 401, check.error, check.reason)
+  return false
 }
 
 function answerPockets(res: ServerResponse, subject: string, id: string) {
@@ -216,22 +303,36 @@ function targetUriOf(req: IncomingMessage): string {
   return `${scheme}://${authority}${req.url ?? '/'}`
 }
 
-function deny(res: ServerResponse, status: 401 | 403, error: string, description: string, scope?: string) {
-  const challenge = `Bearer realm="jiko", error="${error}", error_description="${description}"`
+/** An RFC 6750 (Bearer) or RFC 9449 §7.1 (DPoP, with the accepted `algs`) challenge. */
+function challengeOf(scheme: Scheme, error: string, description: string, scope?: string): string {
+  const quoted = description.replace(/["\\]/g, "'")
+  const params = [`realm="jiko"`, `error="${error}"`, `error_description="${quoted}"`]
+  if (scope) params.push(`scope="${scope}"`)
+  if (scheme === 'DPoP') params.push(`algs="${DPOP_ALGORITHMS.join(' ')}"`)
+  return `${scheme} ${params.join(', ')}`
+}
+
+function deny(
+  res: ServerResponse,
+  scheme: Scheme,
+  status: 401 | 403,
+  error: string,
+  description: string,
+  scope?: string,
+) {
   res.writeHead(status, {
     'content-type': 'application/json',
-    'www-authenticate': scope ? `${challenge}, scope="${scope}"` : challenge,
+    'www-authenticate': challengeOf(scheme, error, description, scope),
   })
   res.end(JSON.stringify({ error, error_description: description }))
 }
 
 /** 401 invalid_signature, with an RFC 9421 `Accept-Signature` listing what to sign. */
-function denySignature(res: ServerResponse, reason: string, hasBody: boolean) {
+function denySignature(res: ServerResponse, scheme: Scheme, reason: string, hasBody: boolean) {
   const components = [...REQUIRED_COMPONENTS, ...(hasBody ? ['content-digest'] : [])]
-  const quoted = reason.replace(/["\\]/g, "'")
   res.writeHead(401, {
     'content-type': 'application/json',
-    'www-authenticate': `Bearer realm="jiko", error="invalid_signature", error_description="${quoted}"`,
+    'www-authenticate': challengeOf(scheme, 'invalid_signature', reason),
     'accept-signature': `sig1=(${components.map((c) => `"${c}"`).join(' ')});created`,
   })
   res.end(JSON.stringify({ error: 'invalid_signature', error_description: reason }))

@@ -29,10 +29,40 @@ export interface ApiPublicKey {
   alg: ApiSigningAlgorithm
 }
 
-/** A client registered the way Jiko's Settings page does it. */
+/**
+ * The grants a client may use: the authorization code flow with refresh tokens (a web app signing users in), and
+ * the client-credentials grant (a service acting for itself, no user, no refresh token).
+ *
+ * @example
+ * ```ts
+ * const grantTypes: GrantType[] = ['client_credentials']
+ * ```
+ */
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials'
+
+/** The grants of a registration that lists none. */
+const DEFAULT_GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token']
+
+const GRANT_TYPES: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials']
+
+/**
+ * A client registered the way Jiko's Settings page does it.
+ *
+ * @example
+ * ```ts
+ * const webApp: ClientRegistration = { clientId: 'my-app', redirectUris: [callbackUrl], publicKey: pem }
+ * const service: ClientRegistration = { clientId: 'my-batch', grantTypes: ['client_credentials'], publicKey: pem }
+ * ```
+ */
 export interface ClientRegistration {
   clientId: string
-  redirectUris: string[]
+  /** Where the authorization code flow may send the browser back to; required with `authorization_code`. */
+  redirectUris?: string[]
+  /**
+   * The grants it may use (default `['authorization_code', 'refresh_token']`). A service client lists
+   * `['client_credentials']` and needs no `redirectUris`; a client may list all three.
+   */
+  grantTypes?: GrantType[]
   /** The client's public key: SPKI PEM ("BEGIN PUBLIC KEY") or a public JWK. */
   publicKey: string | JWK
   /** The algorithm of its client assertions (default PS256). */
@@ -48,8 +78,17 @@ export interface ClientRegistration {
   apiPublicKey?: ApiPublicKey | ApiPublicKey[]
 }
 
-/** Turns a registration into oidc-provider client metadata: private_key_jwt only, code + refresh grants. */
+/**
+ * Turns a registration into oidc-provider client metadata: private_key_jwt only, the registered grants (code +
+ * refresh by default), the `code` response type only for clients of the code flow.
+ *
+ * @example
+ * ```ts
+ * const metadata = await toClientMetadata({ clientId: 'my-app', redirectUris: [callbackUrl], publicKey: pem })
+ * ```
+ */
 export async function toClientMetadata(client: ClientRegistration): Promise<ClientMetadata> {
+  const grantTypes = checkGrantTypes(client)
   const alg = client.algorithm ?? 'PS256'
   const key =
     typeof client.publicKey === 'string'
@@ -60,13 +99,34 @@ export async function toClientMetadata(client: ClientRegistration): Promise<Clie
     throw new Error(`client ${client.clientId}: register the public key, not the private one`)
   return {
     client_id: client.clientId,
-    redirect_uris: client.redirectUris,
-    response_types: ['code'],
-    grant_types: ['authorization_code', 'refresh_token'],
+    redirect_uris: client.redirectUris ?? [],
+    response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+    grant_types: grantTypes,
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: alg,
     jwks: { keys: [{ ...jwk, alg, use: 'sig' }] },
     scope: (client.scopes ?? JIKO_SCOPES).join(' '),
     ...(client.postLogoutRedirectUris ? { post_logout_redirect_uris: client.postLogoutRedirectUris } : {}),
   }
+}
+
+/** The registration's grants, or an error naming what to fix. */
+function checkGrantTypes(client: ClientRegistration): GrantType[] {
+  const grantTypes = [...new Set(client.grantTypes ?? DEFAULT_GRANT_TYPES)]
+  const where = `client ${client.clientId}`
+  const unknown = grantTypes.find((grant) => !GRANT_TYPES.includes(grant))
+  if (unknown !== undefined) {
+    throw new Error(`${where}: grantTypes may hold ${GRANT_TYPES.join(', ')}, not "${unknown}"`)
+  }
+  if (grantTypes.length === 0) throw new Error(`${where}: grantTypes must list at least one grant`)
+  const codeFlow = grantTypes.includes('authorization_code')
+  if (grantTypes.includes('refresh_token') && !codeFlow) {
+    throw new Error(
+      `${where}: refresh_token comes with authorization_code (client_credentials issues no refresh token)`,
+    )
+  }
+  if (codeFlow && !client.redirectUris?.length) {
+    throw new Error(`${where}: the authorization_code grant needs redirectUris`)
+  }
+  return grantTypes
 }

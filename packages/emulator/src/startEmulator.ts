@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { JWK } from 'jose'
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider'
 import { createAdapter } from './createAdapter.js'
+import { DPOP_ALGORITHMS, DpopProofVerifier } from './dpopProofVerifier.js'
 import {
   type DiscoveryFault,
   Faults,
@@ -60,6 +61,12 @@ export interface EmulatorOptions {
    * across restarts.
    */
   signingKey?: JWK
+  /**
+   * Where DPoP proofs (RFC 9449) must carry a server nonce. `token` (default true): the token endpoint answers a
+   * proof without one `400 use_dpop_nonce` with a `DPoP-Nonce` header. `api` (default false): the pockets API
+   * answers `401` with `WWW-Authenticate: DPoP error="use_dpop_nonce"` and a `DPoP-Nonce` header.
+   */
+  dpopNonces?: { token?: boolean; api?: boolean }
 }
 
 /**
@@ -87,6 +94,10 @@ export interface EmulatorStats {
   apiRequests: number
   /** API requests that carried a valid RFC 9421 signature by a key of the token's client. */
   signedApiRequests: number
+  /** API requests with `Authorization: DPoP` whose DPoP proof was valid. */
+  dpopProofs: number
+  /** API requests refused because their DPoP proof's `jti` had been seen before. */
+  replayedDpopProofs: number
   /** Sets every counter back to zero. */
   reset(): void
 }
@@ -142,7 +153,10 @@ class JikoInvalidClient extends errors.InvalidClientAuth {
  * @example
  * ```ts
  * const emulator = await startEmulator({
- *   clients: [{ clientId: 'demo', redirectUris: ['http://localhost:3000/auth/callback'], publicKey: pem }],
+ *   clients: [
+ *     { clientId: 'demo', redirectUris: ['http://localhost:3000/auth/callback'], publicKey: pem },
+ *     { clientId: 'demo-service', grantTypes: ['client_credentials'], publicKey: servicePem },
+ *   ],
  *   headless: 'alice',
  * })
  * // … run your tests against emulator.issuer …
@@ -160,6 +174,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     revocations: 0,
     apiRequests: 0,
     signedApiRequests: 0,
+    dpopProofs: 0,
+    replayedDpopProofs: 0,
     reset() {
       this.grants = {}
       this.tokenRequests = 0
@@ -168,6 +184,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       this.revocations = 0
       this.apiRequests = 0
       this.signedApiRequests = 0
+      this.dpopProofs = 0
+      this.replayedDpopProofs = 0
     },
   }
   const revokedBefore = new Map<string, number>()
@@ -224,9 +242,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     },
     pkce: { required: () => true },
     clientAuthMethods: ['private_key_jwt'],
-    enabledJWA: { clientAuthSigningAlgValues: ['PS256', 'EdDSA'] },
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['PS256', 'EdDSA'],
+      dPoPSigningAlgValues: [...DPOP_ALGORITHMS],
+    },
     features: {
       devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      // A token request with a DPoP proof gets a DPoP-bound access token (cnf.jkt); nonces are HMACs of the time.
+      dPoP: {
+        enabled: true,
+        nonceSecret: randomBytes(32),
+        requireNonce: () => options.dpopNonces?.token ?? true,
+      },
       // A client may revoke only its own tokens.
       revocation: {
         enabled: true,
@@ -248,6 +276,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     },
     ttl: {
       AccessToken: accessTokenTtl,
+      ClientCredentials: accessTokenTtl,
       AuthorizationCode: 60,
       IdToken: ID_TOKEN_TTL_SECONDS,
       Interaction: 600,
@@ -320,6 +349,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     revokedBefore,
     apiKeys,
     now,
+    dpop: new DpopProofVerifier({ requireNonce: options.dpopNonces?.api ?? false }),
     stats,
   })
   const providerHandler = provider.callback()

@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { exportJWK, exportSPKI } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { eddsa, ps256 } from './handClient.js'
+import type { RunningEmulator } from '../src/index.js'
+import { ASSERTION_TYPE, assertion, eddsa, ps256 } from './handClient.js'
 
 // The CLI's source through tsx, never its last build (dist/), so the test runs the code under test.
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
@@ -104,6 +105,41 @@ describe('jiko-emulator CLI', () => {
     const noKeyId = run([...flags, '--public-key', pem, '--api-public-key', apiPem])
     expect(await noKeyId.exited).toBe(1)
     expect(noKeyId.output()).toMatch(/--api-public-key needs --api-key-id/)
+  })
+
+  it('registers a service client with --grant-type client_credentials, without --redirect-uri', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jiko-cli-'))
+    const pem = join(dir, 'service.pub.pem')
+    writeFileSync(pem, await exportSPKI(ps256.publicKey))
+    const flags = ['--port', '0', '--client-id', 'batch', '--public-key', pem]
+    const { child, output, exited } = run([...flags, '--grant-type', 'client_credentials'])
+    await expect.poll(output, { timeout: 10_000 }).toMatch(/users/)
+    expect(output()).toMatch(/clients\s+batch \(PS256, client_credentials\)/)
+    const issuer = /issuer\s+(\S+)/.exec(output())?.[1] as string
+    const tokenEndpoint = `${issuer}/api/oauth2/token`
+    const response = await fetch(tokenEndpoint, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope: 'pockets.read',
+        client_id: 'batch',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await assertion({ tokenEndpoint } as RunningEmulator, { clientId: 'batch' }),
+      }),
+    })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ token_type: 'Bearer', scope: 'pockets.read' })
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+
+    const unknown = run([...flags, '--grant-type', 'password'])
+    expect(await unknown.exited).toBe(1)
+    expect(unknown.output()).toMatch(
+      /--grant-type must be one of authorization_code, refresh_token, client_credentials/,
+    )
+    const noRedirect = run(flags)
+    expect(await noRedirect.exited).toBe(1)
+    expect(noRedirect.output()).toMatch(/--redirect-uri unless --grant-type client_credentials/)
   })
 
   it('refuses to start without a client, saying how', async () => {

@@ -123,6 +123,8 @@ describe('stats', () => {
       revocations: 2,
       apiRequests: 0,
       signedApiRequests: 0,
+      dpopProofs: 0,
+      replayedDpopProofs: 0,
     })
 
     emulator.stats.reset()

@@ -71,10 +71,14 @@ export async function authorize(emulator: RunningEmulator, params: Record<string
   return new URL(await emulator.signIn(authorizeUrl(emulator, params)))
 }
 
-export async function token(emulator: RunningEmulator, form: Record<string, string>) {
+export async function token(
+  emulator: RunningEmulator,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(emulator.tokenEndpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(form),
   })
   const text = await response.text()

@@ -26,7 +26,9 @@ describe('the pockets API', () => {
   it('401 with WWW-Authenticate when the token is missing', async () => {
     const response = await get('/api/pockets')
     expect(response.status).toBe(401)
-    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="jiko"')
+    expect(response.headers.get('www-authenticate')).toBe(
+      'Bearer realm="jiko", DPoP realm="jiko", algs="ES256"',
+    )
   })
 
   it('401 invalid_token for a forged token', async () => {
