@@ -40,3 +40,22 @@ describe('DPoP for a signed-in user', () => {
     for (const seen of browser.seen) expect(`${seen.headers}\n${seen.body}`).not.toMatch(/"d":"|dpopKey/)
   })
 })
+
+describe('DPoP nonces at the API', () => {
+  it('an API that wants a nonce: one retry with it, then the nonce is kept for the next call', async () => {
+    const strict = await startApp({ dpop: true, emulator: { dpopNonces: { token: true, api: true } } })
+    try {
+      const browser = new Browser()
+      await signIn(strict, browser)
+      const request = requestFrom(strict, browser)
+      strict.emulator.stats.reset()
+      expect((await strict.auth.fetch(request, `${strict.emulator.issuer}/api/pockets`)).status).toBe(200)
+      expect((await strict.auth.fetch(request, `${strict.emulator.issuer}/api/pockets`)).status).toBe(200)
+      // Three requests reached the API: the first without a nonce (refused), its retry, and the next call.
+      expect(strict.emulator.stats.apiRequests).toBe(3)
+      expect(strict.emulator.stats.dpopProofs).toBe(2)
+    } finally {
+      await strict.stop()
+    }
+  })
+})
