@@ -65,6 +65,8 @@ export const ErrorCode = {
   RequestTooLarge: 'JIKO_REQUEST_TOO_LARGE',
   /** The login transaction for this callback has expired or was already used. */
   TransactionExpired: 'JIKO_TRANSACTION_EXPIRED',
+  /** The session was not granted a scope the route needs: answered 403. */
+  InsufficientScope: 'JIKO_INSUFFICIENT_SCOPE',
   /** The request carries no valid session. */
   Unauthenticated: 'JIKO_UNAUTHENTICATED',
   /** A state-changing request came from another origin (CSRF defence). */

@@ -20,6 +20,7 @@ import { type Access, createApiFetch } from './createApiFetch.js'
 import { createFlowRunner } from './createFlowRunner.js'
 import { createSessionManager } from './createSessionManager.js'
 import { type JikoAuthOptions, resolveOptions } from './options.js'
+import { type ProtectedSession, type ProtectOptions, protect } from './protect.js'
 import { readLimitedBody } from './readLimitedBody.js'
 import {
   errorPage,
@@ -66,6 +67,18 @@ export interface JikoAuth {
    * ```
    */
   fetch(request: Request, input: string | URL | Request, init?: RequestInit): Promise<Response>
+  /**
+   * Guards a route: the signed-in session (with the `scopes` asked for), or the `Response` to answer instead —
+   * `401` JSON (`mode: 'api'`, the default), or for `mode: 'page'` a `303` to the login route that comes back here;
+   * `403 JIKO_INSUFFICIENT_SCOPE` without a scope.
+   *
+   * @example
+   * ```ts
+   * const session = await auth.protect(request, { scopes: ['pockets.read'] })
+   * if (session instanceof Response) return session
+   * ```
+   */
+  protect(request: Request, options?: ProtectOptions): Promise<ProtectedSession | Response>
 }
 
 type CallbackOutcome =
@@ -373,6 +386,8 @@ export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
     getSession,
 
     fetch: apiFetch,
+
+    protect: (request, guard = {}) => protect(request, guard, getSession, loginPath),
   }
 }
 

@@ -7,11 +7,15 @@ export {
 } from './createJikoServiceClient.js'
 export { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
 export type { JikoAuthLogger, JikoAuthOptions } from './options.js'
+export type { ProtectedSession, ProtectOptions } from './protect.js'
+export { requireAuthHono } from './requireAuthHono.js'
 export type { SessionInfo } from './responses.js'
 export type { SessionExtra, SessionHook, SessionHookEvent } from './sessionHook.js'
 export {
   expressMiddleware,
   type NodeAdapterOptions,
+  protectNode,
+  requireAuth,
   toNodeHandler,
   toRequest,
   writeResponse,

@@ -38,6 +38,7 @@ export function statusOf(error: JikoAuthError): number {
     case ErrorCode.SessionExpired:
       return 401
     case ErrorCode.ForbiddenOrigin:
+    case ErrorCode.InsufficientScope:
       return 403
     case ErrorCode.RequestTooLarge:
       return 413

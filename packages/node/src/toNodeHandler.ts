@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { JikoAuth } from './createJikoAuth.js'
+import type { ProtectedSession, ProtectOptions } from './protect.js'
 
 export interface NodeAdapterOptions {
   /** Trust `X-Forwarded-Proto`/`X-Forwarded-Host` from a proxy in front of the app (default false). */
@@ -102,5 +103,50 @@ export function expressMiddleware(auth: JikoAuth, options: NodeAdapterOptions = 
     if (!path.startsWith(`${auth.basePath}/`)) return next()
     if (req.originalUrl) req.url = req.originalUrl
     handle(req, res).catch(next)
+  }
+}
+
+/**
+ * Guards a node:http route: the signed-in session, or undefined once the `401`/`303`/`403` has been written.
+ *
+ * @example
+ * ```ts
+ * const session = await protectNode(auth, req, res, { scopes: ['pockets.read'] })
+ * if (!session) return
+ * ```
+ */
+export async function protectNode(
+  auth: JikoAuth,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ProtectOptions & NodeAdapterOptions = {},
+): Promise<ProtectedSession | undefined> {
+  const result = await auth.protect(toRequest(req, options), options)
+  if (!(result instanceof Response)) return result
+  await writeResponse(result, res, req)
+  return undefined
+}
+
+/**
+ * Express middleware guarding the routes after it: `req.jikoSession` is the signed-in session, or the request is
+ * answered `401` (API), `303` to the login route (`mode: 'page'`) or `403` (missing scope).
+ *
+ * @example
+ * ```ts
+ * app.use('/api', requireAuth(auth, { scopes: ['pockets.read'] }))
+ * app.get('/account', requireAuth(auth, { mode: 'page' }), (req, res) => res.send(req.jikoSession.user?.name))
+ * ```
+ */
+export function requireAuth(auth: JikoAuth, options: ProtectOptions & NodeAdapterOptions = {}) {
+  return (
+    req: IncomingMessage & { jikoSession?: ProtectedSession },
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+  ) => {
+    protectNode(auth, req, res, options).then((session) => {
+      if (!session) return
+      req.jikoSession = session
+      next()
+    }, next)
   }
 }
