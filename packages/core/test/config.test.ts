@@ -69,13 +69,26 @@ describe('resolveConfig', () => {
     [{ scopes: [] }, 'scopes', /at least one/],
     [{ scopes: ['pockets.read transfers.read'] }, 'scopes.0', /one token/],
     [{ signingAlgorithm: 'RS256' }, 'signingAlgorithm', /PS256" or "EdDSA/],
-    [{ privateKey: keys.edPrivatePem }, 'privateKey', /PS256 needs an RSA key/],
+    [{ privateKey: keys.edPrivatePem }, 'privateKey', /Ed25519 key: set signingAlgorithm: 'EdDSA'/],
     [
       { privateKey: keys.rsaPrivatePem, signingAlgorithm: 'EdDSA' },
       'privateKey',
-      /EdDSA needs an Ed25519 key/,
+      /RSA key: set signingAlgorithm: 'PS256'/,
     ],
-    [{ privateKey: keys.edPrivateJwk }, 'privateKey', /does not match/],
+    [{ privateKey: keys.edPrivateJwk }, 'privateKey', /signingAlgorithm: 'EdDSA'/],
+    [
+      { privateKey: keys.rsaPrivatePem.replaceAll('\n', '\\n') },
+      'privateKey',
+      /literal "\\n" where line breaks belong/,
+    ],
+    [
+      { privateKey: '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END PRIVATE KEY-----' },
+      'privateKey',
+      /holds no RSA or Ed25519 private key/,
+    ],
+    [{ privateKey: keys.ecPrivatePem }, 'privateKey', /EC \(ECDSA\) key/],
+    [{ scopes: undefined }, 'scopes', /scopes is required/],
+    [{ clientId: undefined }, 'clientId', /clientId is required/],
     [
       { privateKey: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' },
       'privateKey',
@@ -93,7 +106,15 @@ describe('resolveConfig', () => {
     const error = configError(overrides)
     expect(error.field).toBe(field)
     expect(error.message).toMatch(message)
-    expect(error.hint).toBeTruthy()
+    // A hint adds what to do; it never repeats the message.
+    if (error.hint !== undefined) expect(error.message).not.toContain(error.hint)
+  })
+
+  it('a missing setting says it is required and shows an example, not zod’s words', () => {
+    const error = configError({ scopes: undefined })
+    expect(error.message).toBe('Invalid Jiko client configuration: scopes is required')
+    expect(error.hint).toBe("Add scopes, e.g. scopes: ['openid', 'pockets.read'] (what to ask Jiko for)")
+    expect(`${error.message} ${error.hint}`).not.toMatch(/expected|received|invalid input/i)
   })
 
   it('never echoes the private key in the error', () => {

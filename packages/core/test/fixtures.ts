@@ -6,6 +6,7 @@ export const TOKEN_ENDPOINT = `${ISSUER}/api/oauth2/token`
 
 const rsa = await generateKeyPair('PS256', { extractable: true })
 const ed = await generateKeyPair('EdDSA', { extractable: true })
+const ec = await generateKeyPair('ES256', { extractable: true })
 
 export const keys = {
   rsaPrivatePem: await exportPKCS8(rsa.privateKey),
@@ -14,6 +15,7 @@ export const keys = {
   edPrivatePem: await exportPKCS8(ed.privateKey),
   edPrivateJwk: await exportJWK(ed.privateKey),
   edPublicKey: ed.publicKey,
+  ecPrivatePem: await exportPKCS8(ec.privateKey),
 }
 
 export function testConfig(overrides: Partial<Parameters<typeof resolveConfig>[0]> = {}): JikoClientConfig {

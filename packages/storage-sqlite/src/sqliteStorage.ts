@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { type AuthStore, ErrorCode, JikoAuthError } from '@jiko-auth/core'
 import Database from 'better-sqlite3'
 
 export interface SqliteStorageOptions {
-  /** The database file; created when missing. Every process of the app on this host may share it. */
+  /** The database file; created when missing, with its folder. Every process of the app on this host may share it. */
   path: string
   /** How often expired rows are swept, in milliseconds (default 60 000). The timer never keeps Node alive. */
   sweepIntervalMs?: number
@@ -98,10 +100,12 @@ export function sqliteStorage(options: SqliteStorageOptions): AuthStore {
 
 function open(path: string): Database.Database {
   try {
+    // A fresh project has no `.data/` yet: the folder is made, as the file is.
+    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true })
     return new Database(path)
   } catch (cause) {
     throw new JikoAuthError(ErrorCode.StorageError, `Cannot open the SQLite database ${path}`, {
-      hint: 'Check that its folder exists and is writable',
+      hint: 'Check that its folder can be created and written to by this process',
       cause,
     })
   }

@@ -43,8 +43,16 @@ describe('sqliteStorage', () => {
     b.close?.()
   })
 
+  it('creates the file’s folder when it is missing (a fresh project has no .data/ yet)', () => {
+    const store = sqliteStorage({ path: join(dir, 'no/such/folder/x.db') })
+    store.set('k', 'v', 60)
+    expect(store.get('k')).toBe('v')
+    store.close?.()
+  })
+
   it('answers a typed error when the file cannot be opened', () => {
-    expect(() => sqliteStorage({ path: join(dir, 'no/such/folder/x.db') })).toThrow(
+    // A folder where the file should be: neither the folder nor the file can be made.
+    expect(() => sqliteStorage({ path: dir })).toThrow(
       expect.objectContaining({ code: ErrorCode.StorageError }),
     )
   })

@@ -176,21 +176,7 @@ export interface JikoClientConfig {
  * ```
  */
 export function resolveConfig(input: JikoClientConfigInput): JikoClientConfig {
-  const result = configSchema.safeParse(input)
-  if (!result.success) {
-    const issue = result.error.issues[0]
-    const field = issue?.path.join('.') || 'config'
-    const message = issue?.message ?? 'invalid configuration'
-    throw new JikoAuthError(
-      ErrorCode.ConfigInvalid,
-      `Invalid Jiko client configuration: ${field}: ${message}`,
-      {
-        field,
-        hint: message,
-      },
-    )
-  }
-  const config = result.data
+  const config = parseConfig(configSchema, input, 'Jiko client configuration')
   // Endpoints are built on the issuer without its trailing slash; the issuer itself is kept as given, for `iss`.
   const base = config.issuer.replace(/\/+$/, '')
   const explicitEndpoints: Partial<Record<EndpointName, string>> = {}
@@ -233,11 +219,40 @@ export function parseConfig<T extends z.ZodType>(schema: T, input: unknown, what
   if (result.success) return result.data
   const issue = result.error.issues[0]
   const field = issue?.path.join('.') || 'config'
-  const message = issue?.message ?? 'invalid configuration'
-  throw new JikoAuthError(ErrorCode.ConfigInvalid, `Invalid ${what}: ${field}: ${message}`, {
-    field,
-    hint: message,
-  })
+  const missing = issue?.code === 'invalid_type' && valueAt(input, issue.path) === undefined
+  if (missing) {
+    const example = REQUIRED_EXAMPLES[field]
+    throw new JikoAuthError(ErrorCode.ConfigInvalid, `Invalid ${what}: ${field} is required`, {
+      field,
+      hint: example ? `Add ${field}, e.g. ${example}` : `Add ${field} to the options`,
+    })
+  }
+  // The message already says the fix: no hint that repeats it.
+  throw new JikoAuthError(
+    ErrorCode.ConfigInvalid,
+    `Invalid ${what}: ${field}: ${issue?.message ?? 'invalid configuration'}`,
+    { field },
+  )
+}
+
+/** What a missing required setting looks like, for the error that asks for it. */
+const REQUIRED_EXAMPLES: Record<string, string> = {
+  issuer: "issuer: 'https://auth.jiko.io'",
+  clientId: "clientId: 'my-app' (the client_id on Jiko's Settings page)",
+  redirectUri: "redirectUri: 'https://app.example/auth/callback'",
+  scopes: "scopes: ['openid', 'pockets.read'] (what to ask Jiko for)",
+  privateKey: 'privateKey: process.env.JIKO_PRIVATE_KEY_PEM (the PKCS#8 PEM whose public key Jiko has)',
+  secret: 'secret: process.env.JIKO_AUTH_SECRET (generate one with `openssl rand -base64 48`)',
+  storage: 'storage: memoryStorage(), sqliteStorage({ path }) or redisStorage({ url })',
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let value = input
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined
+    value = (value as Record<PropertyKey, unknown>)[key]
+  }
+  return value
 }
 
 function isCryptoKey(value: unknown): value is CryptoKey {
@@ -248,15 +263,18 @@ function isCryptoKey(value: unknown): value is CryptoKey {
 const RSA_OID = '06092a864886f70d010101' // 1.2.840.113549.1.1.1 rsaEncryption
 const RSA_PSS_OID = '06092a864886f70d01010a' // 1.2.840.113549.1.1.10 id-RSASSA-PSS
 const ED25519_OID = '06032b6570' // 1.3.101.112
+const EC_OID = '06072a8648ce3d0201' // 1.2.840.10045.2.1 id-ecPublicKey
 
 /** Says why a key cannot sign with `alg`, or nothing when it can (or when that is only known at import). */
 export function keyAlgorithmMismatch(
   key: string | JsonWebKey | CryptoKey,
   alg: SigningAlgorithm,
 ): string | undefined {
-  const wanted = alg === 'PS256' ? 'an RSA key (2048 bits or more)' : 'an Ed25519 key'
-  let found: 'rsa' | 'ed25519' | 'other' | undefined
+  let found: 'rsa' | 'ed25519' | 'ec' | 'other' | undefined
   if (typeof key === 'string') {
+    if (key.includes('\\n') && !key.includes('\n')) {
+      return 'privateKey holds a literal "\\n" where line breaks belong (as environment variables often do): pass key.replace(/\\\\n/g, "\\n")'
+    }
     if (/-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(key) === false) {
       return 'privateKey must be a PEM private key ("-----BEGIN PRIVATE KEY-----"); a public key cannot sign'
     }
@@ -273,7 +291,9 @@ export function keyAlgorithmMismatch(
         ? 'rsa'
         : hex.includes(ED25519_OID)
           ? 'ed25519'
-          : 'other'
+          : hex.includes(EC_OID)
+            ? 'ec'
+            : 'other'
   } else if (isCryptoKey(key)) {
     if (key.type !== 'private') return 'privateKey must be a private CryptoKey'
     const name = key.algorithm.name
@@ -287,11 +307,23 @@ export function keyAlgorithmMismatch(
     if (jwk.kty === 'OKP' && jwk.d === undefined) return 'privateKey is a public JWK; pass the private key'
     found = jwk.kty === 'RSA' ? 'rsa' : jwk.kty === 'OKP' && jwk.crv === 'Ed25519' ? 'ed25519' : 'other'
   }
-  if (found === undefined) return undefined
-  if ((alg === 'PS256' && found !== 'rsa') || (alg === 'EdDSA' && found !== 'ed25519')) {
-    return `privateKey does not match signingAlgorithm ${alg}: ${alg} needs ${wanted}`
+  if (
+    found === undefined ||
+    (alg === 'PS256' && found === 'rsa') ||
+    (alg === 'EdDSA' && found === 'ed25519')
+  ) {
+    return undefined
   }
-  return undefined
+  switch (found) {
+    case 'ed25519':
+      return `privateKey is an Ed25519 key: set signingAlgorithm: 'EdDSA' (${alg} needs an RSA key)`
+    case 'rsa':
+      return `privateKey is an RSA key: set signingAlgorithm: 'PS256' (${alg} needs an Ed25519 key)`
+    case 'ec':
+      return 'privateKey is an EC (ECDSA) key: Jiko signs client assertions with PS256 (RSA) or EdDSA (Ed25519) only'
+    default:
+      return 'privateKey is PEM, but holds no RSA or Ed25519 private key: check that it is the private key whose public key you registered at Jiko'
+  }
 }
 
 function pemToHex(pem: string): string | undefined {
