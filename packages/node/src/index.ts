@@ -5,6 +5,7 @@ export {
   type JikoServiceClient,
   type JikoServiceClientOptions,
 } from './createJikoServiceClient.js'
+export { generateKeyFiles, type KeyAlgorithm, type KeyFiles } from './generateKeyFiles.js'
 export { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
 export type { JikoAuthLogger, JikoAuthOptions } from './options.js'
 export type { ProtectedSession, ProtectOptions } from './protect.js'
