@@ -58,7 +58,7 @@ row(
   Object.entries(weight)
     .map(([name, bytes]) => `${name} ${(bytes / 1000).toFixed(1)} KB`)
     .join(', '),
-  '@jiko-auth/react ≤ 16 KB',
+  '@jiko-auth/react ≤ 16 KiB',
   weight['@jiko-auth/react'] <= 16 * 1024,
 )
 
