@@ -101,6 +101,51 @@ type CallbackOutcome =
  * ```
  */
 export function createJikoAuth(input: JikoAuthOptions): JikoAuth {
+  try {
+    return buildJikoAuth(input)
+  } catch (error) {
+    if (!isMissingSetting(error, input)) throw error
+    // A setting that only exists at run time (a secret from the environment, absent during `next build`): the
+    // same error is thrown on first use instead, unless the setting is there by then.
+    return deferred(input)
+  }
+}
+
+/** A configuration error about a setting that is absent (undefined), rather than wrong. */
+function isMissingSetting(error: unknown, input: JikoAuthOptions): boolean {
+  if (!(error instanceof JikoAuthError) || error.code !== ErrorCode.ConfigInvalid || !error.field)
+    return false
+  let value: unknown = input
+  for (const key of error.field.split('.')) value = (value as Record<string, unknown> | undefined)?.[key]
+  return value === undefined
+}
+
+/** A JikoAuth built on first use: each call builds it (or throws the configuration error) until it can be. */
+function deferred(input: JikoAuthOptions): JikoAuth {
+  let built: JikoAuth | undefined
+  const auth = () => {
+    built ??= buildJikoAuth(input)
+    return built
+  }
+  return {
+    basePath: input.basePath ?? '/auth',
+    async handler(request) {
+      try {
+        return await auth().handler(request)
+      } catch (error) {
+        const failure = toJikoAuthError(error)
+        input.logger?.error?.('jiko-auth: not configured', failureFields(failure))
+        return jsonError(failure)
+      }
+    },
+    getAccessToken: async (request) => auth().getAccessToken(request),
+    getSession: async (request) => auth().getSession(request),
+    fetch: async (request, target, init) => auth().fetch(request, target, init),
+    protect: async (request, guard) => auth().protect(request, guard),
+  }
+}
+
+function buildJikoAuth(input: JikoAuthOptions): JikoAuth {
   const options = resolveOptions(input)
   const { basePath, logger } = options
   const jar: CookieJar = {
