@@ -7,7 +7,7 @@ let passed = 0
 let failed = 0
 const missing = []
 const dirs = ['bench']
-for (const root of ['packages', 'apps']) {
+for (const root of ['packages', 'apps', 'examples']) {
   if (existsSync(root)) dirs.push(...readdirSync(root).map((name) => join(root, name)))
 }
 for (const dir of dirs) {

@@ -35,8 +35,13 @@ export async function protect(
   }
   if (!info.authenticated) {
     if (page) {
-      const { pathname, search } = new URL(request.url)
-      return redirect(`${loginPath}?returnTo=${encodeURIComponent(`${pathname}${search}`)}`)
+      const url = new URL(request.url)
+      const login = new URL(
+        `${loginPath}?returnTo=${encodeURIComponent(`${url.pathname}${url.search}`)}`,
+        url,
+      )
+      // Absolute: some hosts (Next.js's proxy) read Location without a base URL.
+      return redirect(login.href)
     }
     return jsonError(
       new JikoAuthError(ErrorCode.Unauthenticated, 'There is no signed-in session', {

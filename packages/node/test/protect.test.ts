@@ -36,10 +36,12 @@ describe('auth.protect', () => {
       mode: 'page',
     })) as Response
     expect(page.status).toBe(303)
-    expect(page.headers.get('location')).toBe(`/auth/login?returnTo=${encodeURIComponent('/account?tab=2')}`)
+    expect(page.headers.get('location')).toBe(
+      `${app.origin}/auth/login?returnTo=${encodeURIComponent('/account?tab=2')}`,
+    )
     // Following it signs in and lands on the page asked for.
     const browser = new Browser()
-    const { url } = await browser.navigate(`${app.origin}${page.headers.get('location')}`, (u) =>
+    const { url } = await browser.navigate(page.headers.get('location') as string, (u) =>
       u.startsWith(`${app.origin}/account`),
     )
     expect(url).toBe(`${app.origin}/account?tab=2`)
@@ -87,7 +89,7 @@ describe('the middleware', () => {
     expect(await bodyOf(ok)).toEqual({ name: 'alice' })
     const anonymous = await site.request(`${app.origin}/app/home`)
     expect(anonymous.status).toBe(303)
-    expect(anonymous.headers.get('location')).toBe('/auth/login?returnTo=%2Fapp%2Fhome')
+    expect(anonymous.headers.get('location')).toBe(`${app.origin}/auth/login?returnTo=%2Fapp%2Fhome`)
   })
 
   it('node:http: protectNode answers for the route, or gives the session', async () => {

@@ -5,7 +5,10 @@ import { type AuthStore, ErrorCode, JikoAuthError } from '@jiko-auth/core'
 import Database from 'better-sqlite3'
 
 export interface SqliteStorageOptions {
-  /** The database file; created when missing, with its folder. Every process of the app on this host may share it. */
+  /**
+   * The database file; created when missing, with its folder, on first use. Every process of the app on this host
+   * may share it.
+   */
   path: string
   /** How often expired rows are swept, in milliseconds (default 60 000). The timer never keeps Node alive. */
   sweepIntervalMs?: number
@@ -29,7 +32,59 @@ const LOCK_PREFIX = '\u0000lock:'
  */
 export function sqliteStorage(options: SqliteStorageOptions): AuthStore {
   const now = options.now ?? Date.now
-  const db = open(options.path)
+  // Opened on first use: creating the store (at import, or during a build such as `next build`) touches no file.
+  let opened: ReturnType<typeof openStore> | undefined
+  const store = () => {
+    opened ??= openStore(options.path, options.sweepIntervalMs ?? 60_000, now, guard)
+    return opened
+  }
+
+  return {
+    get(key) {
+      return guard(() => store().select.get(key, now())?.value)
+    },
+    set(key, value, ttlSeconds) {
+      if (!(ttlSeconds > 0)) throw new RangeError('ttlSeconds must be positive')
+      guard(() => store().upsert.run(key, value, now() + Math.round(ttlSeconds * 1000)))
+    },
+    delete(key) {
+      guard(() => store().remove.run(key))
+    },
+    acquireLock(key, ttlMs) {
+      const owner = randomUUID()
+      return guard(() => store().takeLock.immediate(LOCK_PREFIX + key, owner, ttlMs)) ? owner : undefined
+    },
+    releaseLock(key, owner) {
+      return guard(() => store().removeLiveOwned.run(LOCK_PREFIX + key, owner, now()).changes === 1)
+    },
+    close() {
+      if (!opened) return
+      clearInterval(opened.sweep)
+      if (opened.db.open) opened.db.close()
+    },
+  }
+
+  function guard<T>(operation: () => T): T {
+    try {
+      return operation()
+    } catch (cause) {
+      if (cause instanceof JikoAuthError) throw cause
+      throw new JikoAuthError(ErrorCode.StorageError, 'The SQLite session store failed', {
+        hint: `Check that ${options.path} is writable and not locked by another program`,
+        cause,
+      })
+    }
+  }
+}
+
+/** The database, its table and its statements, and the sweep of expired rows. */
+function openStore(
+  path: string,
+  sweepIntervalMs: number,
+  now: () => number,
+  guard: <T>(operation: () => T) => T,
+) {
+  const db = open(path)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma('busy_timeout = 5000')
@@ -59,43 +114,9 @@ export function sqliteStorage(options: SqliteStorageOptions): AuthStore {
     return true
   })
 
-  const sweep = setInterval(() => guard(() => sweepExpired.run(now())), options.sweepIntervalMs ?? 60_000)
+  const sweep = setInterval(() => guard(() => sweepExpired.run(now())), sweepIntervalMs)
   sweep.unref()
-
-  return {
-    get(key) {
-      return guard(() => select.get(key, now())?.value)
-    },
-    set(key, value, ttlSeconds) {
-      if (!(ttlSeconds > 0)) throw new RangeError('ttlSeconds must be positive')
-      guard(() => upsert.run(key, value, now() + Math.round(ttlSeconds * 1000)))
-    },
-    delete(key) {
-      guard(() => remove.run(key))
-    },
-    acquireLock(key, ttlMs) {
-      const owner = randomUUID()
-      return guard(() => takeLock.immediate(LOCK_PREFIX + key, owner, ttlMs)) ? owner : undefined
-    },
-    releaseLock(key, owner) {
-      return guard(() => removeLiveOwned.run(LOCK_PREFIX + key, owner, now()).changes === 1)
-    },
-    close() {
-      clearInterval(sweep)
-      if (db.open) db.close()
-    },
-  }
-
-  function guard<T>(operation: () => T): T {
-    try {
-      return operation()
-    } catch (cause) {
-      throw new JikoAuthError(ErrorCode.StorageError, 'The SQLite session store failed', {
-        hint: `Check that ${options.path} is writable and not locked by another program`,
-        cause,
-      })
-    }
-  }
+  return { db, select, upsert, remove, removeLiveOwned, takeLock, sweep }
 }
 
 function open(path: string): Database.Database {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ErrorCode } from '@jiko-auth/core'
@@ -50,11 +50,19 @@ describe('sqliteStorage', () => {
     store.close?.()
   })
 
-  it('answers a typed error when the file cannot be opened', () => {
+  it('answers a typed error, on first use, when the file cannot be opened', () => {
     // A folder where the file should be: neither the folder nor the file can be made.
-    expect(() => sqliteStorage({ path: dir })).toThrow(
-      expect.objectContaining({ code: ErrorCode.StorageError }),
-    )
+    const store = sqliteStorage({ path: dir })
+    expect(() => store.get('k')).toThrow(expect.objectContaining({ code: ErrorCode.StorageError }))
+  })
+
+  it('touches no file until first use (a build that imports the app opens nothing)', () => {
+    const path = join(dir, 'lazy/sessions.db')
+    const store = sqliteStorage({ path })
+    expect(existsSync(path)).toBe(false)
+    store.set('k', 'v', 60)
+    expect(existsSync(path)).toBe(true)
+    store.close?.()
   })
 
   it('keeps lock rows apart from caller keys', () => {
