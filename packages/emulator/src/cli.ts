@@ -93,11 +93,13 @@ export async function main(argv: string[]): Promise<void> {
   pockets    ${emulator.issuer}/api/pockets
   clients    ${clients.map(describeClient).join(', ')}
   users      ${users.map((u) => `${u.id} / ${u.password}`).join(', ')}${options.headless ? `\n  headless   approving as ${options.headless}` : ''}`)
+  // Kept for every signal, not once: a second Ctrl-C while stopping must not kill the process half way.
+  let stopping: Promise<void> | undefined
   const stop = () => {
-    emulator.stop().then(() => process.exit(0))
+    stopping ??= emulator.stop().then(() => process.exit(0))
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
 }
 
 function grantTypesFromFlags(flags: string[] | undefined): GrantType[] | undefined {

@@ -23,7 +23,10 @@ function run(args: string[]) {
   child.stderr.on('data', (d) => {
     out += d
   })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  // The exit code, or the signal that killed it (so that a failure says which).
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal)),
+  )
   return { child, output: () => out, exited }
 }
 
