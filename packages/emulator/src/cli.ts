@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { algorithmOf } from './importApiKeys.js'
 import type { ApiPublicKey, ClientRegistration, GrantType } from './registerClient.js'
-import type { EmulatorOptions } from './startEmulator.js'
+import type { EmulatorOptions, RunningEmulator } from './startEmulator.js'
 import { startEmulator } from './startEmulator.js'
 import { DEFAULT_USERS } from './users.js'
 
@@ -84,7 +84,18 @@ export async function main(argv: string[]): Promise<void> {
   if (values.issuer) options.issuer = values.issuer
   if (values.headless) options.headless = values.headless
   if (values.persist) options.persistFile = values.persist
-  const emulator = await startEmulator(options)
+  // The handlers come first: a signal that arrives as soon as the summary is out (or while starting) must stop the
+  // server cleanly, not kill the process. Kept for every signal: a second Ctrl-C while stopping changes nothing.
+  let emulator: RunningEmulator | undefined
+  let stopping = false
+  const stop = () => {
+    if (stopping) return
+    stopping = true
+    Promise.resolve(emulator?.stop()).then(() => process.exit(0))
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  emulator = await startEmulator(options)
   const users = options.users ?? DEFAULT_USERS
   console.log(`Jiko emulator listening
   issuer     ${emulator.issuer}
@@ -93,13 +104,6 @@ export async function main(argv: string[]): Promise<void> {
   pockets    ${emulator.issuer}/api/pockets
   clients    ${clients.map(describeClient).join(', ')}
   users      ${users.map((u) => `${u.id} / ${u.password}`).join(', ')}${options.headless ? `\n  headless   approving as ${options.headless}` : ''}`)
-  // Kept for every signal, not once: a second Ctrl-C while stopping must not kill the process half way.
-  let stopping: Promise<void> | undefined
-  const stop = () => {
-    stopping ??= emulator.stop().then(() => process.exit(0))
-  }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
 }
 
 function grantTypesFromFlags(flags: string[] | undefined): GrantType[] | undefined {
