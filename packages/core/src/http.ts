@@ -126,8 +126,11 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
     await response.body?.cancel()
     throw tooLarge(maxBytes, response.status)
   }
-  // A declared length within the cap is read in one go; the stream is counted only when the length is unknown.
-  if (declared <= maxBytes) return response.text()
+  // A declared length within the cap is read in one go; the stream is counted when the length is unknown, or when
+  // the body is compressed (the declared length is then the compressed one, not what decompression gives).
+  const encoding = response.headers.get('content-encoding')
+  const compressed = encoding !== null && encoding.toLowerCase() !== 'identity'
+  if (declared <= maxBytes && !compressed) return response.text()
   if (!response.body) return ''
   const reader = response.body.getReader()
   const chunks: Uint8Array[] = []

@@ -51,6 +51,7 @@ export {
   type IdTokenExpectations,
   type IdTokenVerifier,
   type IdTokenVerifierOptions,
+  isIdTokenRejection,
   JWKS_COOLDOWN_MS,
 } from './protocol/createIdTokenVerifier.js'
 export {

@@ -131,6 +131,26 @@ describe('Jiko’s profile', () => {
     expect(verify('sha256', Buffer.from(base), { key, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true)
   })
 
+  it('never signs the fragment (it is not sent), and takes the method as it is', async () => {
+    const { privateKey } = await generateKeyPair('EdDSA', { extractable: true })
+    const signed = await signRequest(
+      new Request('https://api.jiko.test/v2/pockets?x=1#part', {
+        method: 'PATCH',
+        headers: { authorization: 'Bearer t' },
+      }),
+      { key: privateKey, keyId: 'k', alg: 'ed25519', created: 1, components: ['@method', '@target-uri'] },
+    )
+    const publicJwk = await exportJWK(privateKey)
+    const { d: _d, ...pub } = publicJwk
+    const base = [
+      '"@method": PATCH',
+      '"@target-uri": https://api.jiko.test/v2/pockets?x=1',
+      '"@signature-params": ("@method" "@target-uri");created=1;keyid="k";alg="ed25519"',
+    ].join('\n')
+    const key = createPublicKey({ key: pub as never, format: 'jwk' })
+    expect(verify(null, Buffer.from(base), key, signatureOf(signed, 'sig1'))).toBe(true)
+  })
+
   it('adds no Content-Digest without a body, and signs a PEM or JWK key alike', async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { extractable: true })
     const jwk = await exportJWK(privateKey)

@@ -223,6 +223,18 @@ describe('token endpoint failures become typed errors', () => {
     expect((await failure(client(declared).refresh(previous))).code).toBe(ErrorCode.ResponseTooLarge)
   })
 
+  it('caps what a compressed body expands to, not only its declared (compressed) length', async () => {
+    // Fetch decompresses: Content-Length then counts the compressed bytes, the body read is the expanded one.
+    const expanded = scriptedFetch({
+      url: TOKEN_ENDPOINT,
+      respond: () =>
+        new Response('x'.repeat(300 * 1024), {
+          headers: { 'content-encoding': 'gzip', 'content-length': '1024' },
+        }),
+    })
+    expect((await failure(client(expanded).refresh(previous))).code).toBe(ErrorCode.ResponseTooLarge)
+  })
+
   it('gives up with JIKO_TIMEOUT when the server never answers', async () => {
     const hang = {
       url: TOKEN_ENDPOINT,

@@ -2,6 +2,7 @@ import {
   createMetadataCache,
   createTokenClient,
   ErrorCode,
+  isIdTokenRejection,
   JikoAuthError,
   toJikoAuthError,
 } from '@jiko-auth/core'
@@ -324,7 +325,8 @@ function buildJikoAuth(input: JikoAuthOptions): JikoAuth {
     } catch (error) {
       const failure = toJikoAuthError(error)
       logger.warn?.('jiko-auth: refresh failed', failureFields(failure))
-      const cookies = failure.code === ErrorCode.SessionExpired ? [clearCookie(jar, sessionCookie)] : []
+      const ended = failure.code === ErrorCode.SessionExpired || isIdTokenRejection(failure)
+      const cookies = ended ? [clearCookie(jar, sessionCookie)] : []
       return jsonError(failure, cookies)
     }
   }
@@ -432,7 +434,8 @@ function buildJikoAuth(input: JikoAuthOptions): JikoAuth {
 
     fetch: apiFetch,
 
-    protect: (request, guard = {}) => protect(request, guard, getSession, loginPath),
+    protect: (request, guard = {}) =>
+      protect(request, guard, getSession, { path: loginPath, appOrigin: options.appOrigin }),
   }
 }
 

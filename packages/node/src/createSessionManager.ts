@@ -1,4 +1,11 @@
-import { ErrorCode, isSessionFresh, JikoAuthError, systemClock, toJikoAuthError } from '@jiko-auth/core'
+import {
+  ErrorCode,
+  isIdTokenRejection,
+  isSessionFresh,
+  JikoAuthError,
+  systemClock,
+  toJikoAuthError,
+} from '@jiko-auth/core'
 import { BoundedMap } from './boundedMap.js'
 import type { FlowRunner } from './createFlowRunner.js'
 import { BUSY, createStoreLock } from './createStoreLock.js'
@@ -188,6 +195,12 @@ export function createSessionManager(
       if (error instanceof JikoAuthError && error.code === ErrorCode.SessionExpired) {
         await sessions.deleteSession(sessionKey)
         options.logger.info?.('jiko-auth: session expired', { code: error.code })
+      } else if (isIdTokenRejection(error)) {
+        // The refresh's id_token was refused: its refresh token is revoked and the stored one is spent.
+        await sessions.deleteSession(sessionKey)
+        options.logger.warn?.('jiko-auth: session ended: the refreshed id_token was refused', {
+          code: (error as JikoAuthError).code,
+        })
       } else {
         options.logger.warn?.('jiko-auth: refresh failed; session kept', {
           code: error instanceof JikoAuthError ? error.code : 'unknown',
@@ -263,8 +276,11 @@ export function createSessionManager(
       try {
         const last = await underLock(sessionKey, async () => {
           const { stored, pending } = await newest(sessionKey)
+          const orphan = unsaved.get(sessionKey)?.record
           await sessions.deleteSession(sessionKey)
           unsaved.delete(sessionKey)
+          // A refreshed record the store refused, and that is not the newest: its rotated token is live, so revoke it.
+          if (orphan && orphan !== pending) await revoke(orphan)
           return pending ?? stored
         })
         undeleted.delete(sessionKey)

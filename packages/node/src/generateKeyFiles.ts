@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ErrorCode, JikoAuthError } from '@jiko-auth/core'
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
@@ -49,9 +49,10 @@ export async function generateKeyFiles(options: {
   const jwk = await exportJWK(publicKey)
   const kid = await calculateJwkThumbprint(jwk)
   mkdirSync(dirname(files.privateKeyPath), { recursive: true })
-  writeFileSync(files.privateKeyPath, await exportPKCS8(privateKey), { mode: 0o600 })
-  // The mode above applies to a new file only: a replaced one (--force) is made private too.
-  chmodSync(files.privateKeyPath, 0o600)
+  // A replaced key (--force) is removed first, so the new one is created 0600 (never written into an old file with
+  // its old mode, nor through a symlink).
+  rmSync(files.privateKeyPath, { force: true })
+  writeFileSync(files.privateKeyPath, await exportPKCS8(privateKey), { mode: 0o600, flag: 'wx' })
   writeFileSync(files.publicKeyPath, await exportSPKI(publicKey))
   writeFileSync(files.jwkPath, `${JSON.stringify({ ...jwk, kid, alg: options.alg, use: 'sig' }, null, 2)}\n`)
   return { ...files, kid }

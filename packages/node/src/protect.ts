@@ -23,8 +23,9 @@ export async function protect(
   request: Request,
   options: ProtectOptions,
   session: (request: Request) => Promise<SessionInfo>,
-  loginPath: string,
+  login: { path: string; appOrigin: string },
 ): Promise<ProtectedSession | Response> {
+  const loginPath = login.path
   const page = options.mode === 'page'
   let info: SessionInfo
   try {
@@ -35,13 +36,10 @@ export async function protect(
   }
   if (!info.authenticated) {
     if (page) {
-      const url = new URL(request.url)
-      const login = new URL(
-        `${loginPath}?returnTo=${encodeURIComponent(`${url.pathname}${url.search}`)}`,
-        url,
-      )
-      // Absolute: some hosts (Next.js's proxy) read Location without a base URL.
-      return redirect(login.href)
+      const { pathname, search } = new URL(request.url)
+      // Absolute (Next.js's proxy reads Location without a base URL), on the app's own origin: never the Host the
+      // request claims.
+      return redirect(`${login.appOrigin}${loginPath}?returnTo=${encodeURIComponent(`${pathname}${search}`)}`)
     }
     return jsonError(
       new JikoAuthError(ErrorCode.Unauthenticated, 'There is no signed-in session', {

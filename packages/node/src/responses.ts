@@ -56,6 +56,8 @@ export function statusOf(error: JikoAuthError): number {
     case ErrorCode.KeyInvalid:
     case ErrorCode.ConfigInvalid:
     case ErrorCode.DiscoveryFailed:
+    // The token endpoint refused us (invalid_client, server_error, …): Jiko's words stay in the logs.
+    case ErrorCode.OAuthError:
     case ErrorCode.IdTokenMissing:
     case ErrorCode.IdTokenInvalid:
     case ErrorCode.IdTokenSignature:

@@ -7,14 +7,32 @@ export interface NodeAdapterOptions {
   trustProxy?: boolean
 }
 
-/** Turns a node:http request into a Fetch API Request. */
+/**
+ * Turns a node:http request into a Fetch API Request. Throws a TypeError when the Host (or a trusted forwarded
+ * host) is not a valid authority; the adapters answer that 400 instead of throwing into node:http.
+ */
 export function toRequest(req: IncomingMessage, options: NodeAdapterOptions = {}): Request {
   const forwardedProto = options.trustProxy
-    ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]
+    ? String(req.headers['x-forwarded-proto'] ?? '')
+        .split(',')[0]
+        ?.trim()
     : ''
-  const forwardedHost = options.trustProxy ? String(req.headers['x-forwarded-host'] ?? '').split(',')[0] : ''
-  const protocol = forwardedProto || ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http')
+  const forwardedHost = options.trustProxy
+    ? String(req.headers['x-forwarded-host'] ?? '')
+        .split(',')[0]
+        ?.trim()
+    : ''
+  const encrypted = 'encrypted' in req.socket && req.socket.encrypted
+  // Only http or https: any other forwarded value is ignored.
+  const protocol =
+    forwardedProto === 'http' || forwardedProto === 'https' ? forwardedProto : encrypted ? 'https' : 'http'
   const host = forwardedHost || req.headers.host || 'localhost'
+  const origin = new URL(`${protocol}://${host}`).origin
+  // The target as sent; an absolute-form one (`GET http://other/x`, proxy style) keeps its path only.
+  const raw = req.url ?? '/'
+  const path = raw.startsWith('/')
+    ? raw
+    : (({ pathname, search }) => `${pathname}${search}`)(new URL(raw, origin))
   const headers = new Headers()
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue
@@ -22,7 +40,7 @@ export function toRequest(req: IncomingMessage, options: NodeAdapterOptions = {}
   }
   const method = req.method ?? 'GET'
   const hasBody = method !== 'GET' && method !== 'HEAD'
-  return new Request(`${protocol}://${host}${req.url ?? '/'}`, {
+  return new Request(`${origin}${path}`, {
     method,
     headers,
     ...(hasBody ? { body: pulledBody(req), duplex: 'half' } : {}),
@@ -80,7 +98,24 @@ export async function writeResponse(
  */
 export function toNodeHandler(auth: JikoAuth, options: NodeAdapterOptions = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    await writeResponse(await auth.handler(toRequest(req, options)), res, req)
+    const request = requestOrAnswer(req, res, options)
+    if (request) await writeResponse(await auth.handler(request), res, req)
+  }
+}
+
+/**
+ * The request as a Fetch Request, or undefined once a `400` has been answered: a Host that is not a valid
+ * authority must never throw into node:http (an unhandled rejection ends the process).
+ */
+function requestOrAnswer(req: IncomingMessage, res: ServerResponse, options: NodeAdapterOptions) {
+  try {
+    return toRequest(req, options)
+  } catch {
+    res.writeHead(400, { 'content-type': 'application/json', connection: 'close' })
+    res.end(
+      JSON.stringify({ error: { code: 'JIKO_BAD_REQUEST', message: 'The request’s Host is not valid' } }),
+    )
+    return undefined
   }
 }
 
@@ -121,7 +156,9 @@ export async function protectNode(
   res: ServerResponse,
   options: ProtectOptions & NodeAdapterOptions = {},
 ): Promise<ProtectedSession | undefined> {
-  const result = await auth.protect(toRequest(req, options), options)
+  const request = requestOrAnswer(req, res, options)
+  if (!request) return undefined
+  const result = await auth.protect(request, options)
   if (!(result instanceof Response)) return result
   await writeResponse(result, res, req)
   return undefined

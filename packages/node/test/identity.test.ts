@@ -74,19 +74,23 @@ describe('OIDC Core §3.1.3.7: a tampered id_token is refused, and nothing is st
 })
 
 describe('OIDC Core §12.2: a refresh must keep the issuer and the user', () => {
-  it('an id_token naming another sub at refresh fails the refresh and leaves the session as it was', async () => {
+  it('an id_token naming another sub at refresh fails the refresh, never becomes the user, and ends the session (its new refresh token revoked)', async () => {
     const browser = new Browser()
     await signIn(app, browser)
-    const before = await bodyOf(await browser.fetch(`${app.origin}/auth/session`))
+    const cookie = requestFrom(app, browser).headers.get('cookie') as string
     const sent = app.sentRefreshTokens.length
+    const revoked = app.revokedTokens.length
     app.emulator.faults.tamperIdToken('otherSubject', { grant: 'refresh_token' })
     const refresh = await postFromPage(app, browser, 'refresh')
     expect(refresh.status).toBe(502)
     expect((await bodyOf(refresh)).error.code).toBe('JIKO_ID_TOKEN_SUBJECT_CHANGED')
+    expect(refresh.headers.getSetCookie().join()).toMatch(/jiko-session=;.*Max-Age=0/)
     expect(app.sentRefreshTokens.length).toBe(sent + 1)
-    const after = await bodyOf(await browser.fetch(`${app.origin}/auth/session`))
-    expect(after).toEqual(before)
-    expect(after.user.sub).toBe('alice')
+    // The refresh token Jiko rotated to (for "mallory") is not left live.
+    expect(app.revokedTokens.slice(revoked)).toEqual([app.refreshTokens.at(-1)])
+    // The session never became mallory's: it is over (its stored refresh token was spent).
+    const after = await bodyOf(await fetch(`${app.origin}/auth/session`, { headers: { cookie } }))
+    expect(after.authenticated).toBe(false)
   })
 
   it('a refresh whose id_token is valid keeps the user', async () => {

@@ -1,6 +1,6 @@
 // `npx @jiko-auth/node keygen`, run from source: the files, their modes, the kid, and keys that work.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -64,8 +64,11 @@ describe('keygen', () => {
     expect(again.stderr).toContain('already exists')
     expect(again.stderr).toContain('--force')
     expect(readFileSync(`${prefix}.key.pem`, 'utf8')).toBe(before)
+    // A key file left readable by others is replaced by a new, private one (never written into the old file).
+    chmodSync(`${prefix}.key.pem`, 0o644)
     expect(run('keygen', '--out', prefix, '--force').status).toBe(0)
     expect(readFileSync(`${prefix}.key.pem`, 'utf8')).not.toBe(before)
+    expect(statSync(`${prefix}.key.pem`).mode & 0o777).toBe(0o600)
   })
 
   it('answers usage for anything else', () => {

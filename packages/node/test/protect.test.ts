@@ -47,6 +47,13 @@ describe('auth.protect', () => {
     expect(url).toBe(`${app.origin}/account?tab=2`)
   })
 
+  it('sends a page to the login of the app’s own origin, whatever Host the request claims', async () => {
+    const forged = (await app.auth.protect(new Request('http://evil.example/account'), {
+      mode: 'page',
+    })) as Response
+    expect(forged.headers.get('location')).toBe(`${app.origin}/auth/login?returnTo=%2Faccount`)
+  })
+
   it('403 JIKO_INSUFFICIENT_SCOPE naming the scope the session lacks', async () => {
     const denied = (await app.auth.protect(new Request(`${app.origin}/api/x`, { headers: { cookie } }), {
       scopes: ['pockets.read', 'transfers.write'],

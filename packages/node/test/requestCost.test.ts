@@ -7,7 +7,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import { Readable } from 'node:stream'
 import type { AuthStore } from '@jiko-auth/core'
 import { memoryStorage } from '@jiko-auth/storage-memory'
@@ -211,5 +211,68 @@ describe('a login transaction is small and bounded', () => {
     const longest = await storedTransaction(`/${'a'.repeat(2047)}`)
     // Encrypted and base64url-encoded: 4/3 of the plaintext.
     expect(longest - short).toBeLessThanOrEqual(Math.ceil((2047 * 4) / 3) + 8)
+  })
+})
+
+describe('a request the URL parser refuses never crashes the server', () => {
+  it.each([
+    ['a Host that is no authority', 'GET /auth/session HTTP/1.1\r\nHost: x:99999\r\n\r\n'],
+    ['a Host with a space', 'GET /auth/session HTTP/1.1\r\nHost: a b\r\n\r\n'],
+  ])('%s: 400, and the next request is served', async (_name, raw) => {
+    const auth = createJikoAuth({
+      ...(await httpsOptions()),
+      redirectUri: 'http://localhost:3000/auth/callback',
+    })
+    const server = createServer(toNodeHandler(auth))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(raw))
+        let text = ''
+        socket.on('data', (chunk) => {
+          text += chunk
+        })
+        socket.on('end', () => resolve(text))
+        socket.on('error', reject)
+      })
+      expect(answer).toMatch(/^HTTP\/1\.1 400/)
+      expect(answer).toContain('JIKO_BAD_REQUEST')
+      const next = await fetch(`http://127.0.0.1:${port}/auth/session`)
+      expect(next.status).toBe(200)
+    } finally {
+      server.close()
+      server.closeAllConnections()
+    }
+  })
+
+  it('an absolute-form target keeps its path on this origin', async () => {
+    const auth = createJikoAuth({
+      ...(await httpsOptions()),
+      redirectUri: 'http://localhost:3000/auth/callback',
+    })
+    const server = createServer(toNodeHandler(auth))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () =>
+          socket.end(
+            'GET http://evil.example/auth/session HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+          ),
+        )
+        let text = ''
+        socket.on('data', (chunk) => {
+          text += chunk
+        })
+        socket.on('end', () => resolve(text))
+        socket.on('error', reject)
+      })
+      expect(answer).toMatch(/^HTTP\/1\.1 200/)
+      expect(answer).toContain('"authenticated":false')
+    } finally {
+      server.close()
+      server.closeAllConnections()
+    }
   })
 })

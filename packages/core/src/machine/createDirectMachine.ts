@@ -9,6 +9,7 @@ import {
   createIdTokenVerifier,
   type IdTokenClaims,
   type IdTokenVerifier,
+  isIdTokenRejection,
 } from '../protocol/createIdTokenVerifier.js'
 import { createMetadataCache, type MetadataCache } from '../protocol/createMetadataCache.js'
 import { createTokenClient, type TokenClient } from '../protocol/createTokenClient.js'
@@ -186,13 +187,25 @@ export function createDirectImplementations(options: DirectMachineOptions) {
         const fresh = asksOpenId && tokens.idToken !== undefined && tokens.idToken !== before.idToken
         // The sign-in's id_token was issued by the configured issuer exactly (it was checked), so that is its iss.
         const sub = previous.user?.sub
-        const claims =
-          fresh && tokens.idToken
-            ? await idTokens.verify(
-                tokens.idToken,
-                sub === undefined ? {} : { previous: { iss: config.issuer, sub } },
-              )
-            : undefined
+        let claims: IdTokenClaims | undefined
+        if (fresh && tokens.idToken) {
+          try {
+            claims = await idTokens.verify(
+              tokens.idToken,
+              sub === undefined ? {} : { previous: { iss: config.issuer, sub } },
+            )
+          } catch (error) {
+            // The check could not run (keys or metadata unreachable): Jiko has rotated the refresh token already,
+            // so the new tokens are kept, with the user of the sign-in.
+            if (!isIdTokenRejection(error)) return sessionFromTokens(tokens, { previous })
+            // Refused (another user, a forged token): these tokens belong to no session of ours. The old refresh
+            // token is spent, so the session ends; the new one is revoked rather than left live.
+            if (tokens.refreshToken && tokens.refreshToken !== before.refreshToken) {
+              await client.revoke(tokens.refreshToken, { hint: 'refresh_token' }).catch(() => undefined)
+            }
+            throw error
+          }
+        }
         return sessionFromTokens(tokens, { previous, ...(claims ? { claims } : {}) })
       }),
       endSession: fromPromise<void, EndSessionInput>(async ({ input, signal }) => {

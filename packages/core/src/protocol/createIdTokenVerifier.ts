@@ -148,12 +148,31 @@ export function createIdTokenVerifier(
         throw invalid(
           ErrorCode.IdTokenSubjectChanged,
           'The id_token of this refresh names another user or issuer than the sign-in',
-          { hint: 'The session is kept as it was; sign in again if this persists' },
+          { hint: 'The session is ended and the new refresh token revoked; sign in again' },
         )
       }
       return claims as IdTokenClaims
     },
   }
+}
+
+/** The codes of an id_token that was checked and refused (not of a check that could not run). */
+const REJECTIONS = new Set<string>([
+  ErrorCode.IdTokenInvalid,
+  ErrorCode.IdTokenSignature,
+  ErrorCode.IdTokenIssuer,
+  ErrorCode.IdTokenAudience,
+  ErrorCode.IdTokenExpired,
+  ErrorCode.NonceMismatch,
+  ErrorCode.IdTokenSubjectChanged,
+])
+
+/**
+ * Whether an error says an id_token was checked and refused, as opposed to a check that could not run (the JWKS
+ * or the metadata unreachable, a timeout).
+ */
+export function isIdTokenRejection(error: unknown): boolean {
+  return error instanceof JikoAuthError && REJECTIONS.has(error.code)
 }
 
 function headersOf(headers: Headers): Record<string, string> {

@@ -111,11 +111,13 @@ export async function signRequest(request: Request, options: SignRequestOptions)
 function componentValue(name: string, method: string, url: URL, headers: Headers): string {
   switch (name) {
     case '@method':
-      return method.toUpperCase()
+      // As sent (RFC 9421 §2.2.1: no case change; Request already upper-cases the standard methods).
+      return method
     case '@authority':
       return url.host.toLowerCase()
     case '@target-uri':
-      return url.href
+      // The fragment is never sent, so it is never signed.
+      return url.href.replace(/#.*$/, '')
     case '@scheme':
       return url.protocol.slice(0, -1)
     case '@path':
