@@ -31,6 +31,7 @@ export {
   ENDPOINTS,
   type EndpointName,
   ID_TOKEN_ALGORITHMS,
+  JIKO_SCOPES,
   type JikoClientConfig,
   type JikoClientConfigInput,
   keyAlgorithmMismatch,

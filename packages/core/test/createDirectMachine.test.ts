@@ -117,3 +117,17 @@ describe('a refresh whose new id_token is checked (OIDC Core §12.2)', () => {
     expect(revoked).toEqual([])
   })
 })
+
+describe('a refused authorization', () => {
+  it('access_denied names the scopes this client asked for (an unknown or disabled scope is the usual cause)', async () => {
+    const config = testConfig({ scopes: ['openid', 'pockets.raed'] })
+    const actor = createActor(createDirectMachine({ config }), { input: {} }).start()
+    actor.send({ type: 'LOGIN' })
+    const { context } = await waitFor(actor, (s) => s.matches('awaitingCallback'))
+    actor.send({ type: 'CALLBACK', url: `?error=access_denied&state=${context.transaction?.state}` })
+    const failed = await waitFor(actor, (s) => s.matches('error'))
+    actor.stop()
+    expect(failed.context.error).toMatchObject({ code: ErrorCode.AuthorizationError, error: 'access_denied' })
+    expect(failed.context.error?.hint).toContain('openid, pockets.raed')
+  })
+})

@@ -3,6 +3,7 @@ import {
   type Clock,
   type CryptoAdapter,
   type HttpOptions,
+  JIKO_SCOPES,
   type JikoClientConfig,
   type JikoClientConfigInput,
   parseConfig,
@@ -151,6 +152,12 @@ export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
   const client = resolveConfig(options)
   const data = parseConfig(optionsSchema, options, 'createJikoAuth options')
   const redirect = new URL(requireRedirectUri(client))
+  const unknown = client.scopes.filter((scope) => !(JIKO_SCOPES as readonly string[]).includes(scope))
+  if (unknown.length > 0) {
+    options.logger?.warn?.(
+      `jiko-auth: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not among Jiko's documented scopes; Jiko may refuse the sign-in (access_denied)`,
+    )
+  }
   return {
     client,
     storage: data.storage,

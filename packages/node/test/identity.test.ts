@@ -330,3 +330,23 @@ describe('RP-initiated logout (idpLogout, opt-in)', () => {
     expect(await bodyOf(await postFromPage(app, browser, 'logout'))).not.toHaveProperty('endSessionUrl')
   })
 })
+
+describe('a scope Jiko does not know', () => {
+  it('is warned about at start; if the server ignores it, a route that needs it says it is missing', async () => {
+    const typo = await startApp({ scopes: ['openid', 'pockets.raed'] })
+    try {
+      expect(
+        typo.logs.some((line) => line.includes("pockets.raed is not among Jiko's documented scopes")),
+      ).toBe(true)
+      const browser = new Browser()
+      await signIn(typo, browser)
+      const guarded = (await typo.auth.protect(requestFrom(typo, browser), {
+        scopes: ['pockets.raed'],
+      })) as Response
+      expect(guarded.status).toBe(403)
+      expect((await bodyOf(guarded)).error.message).toBe('This needs the scope pockets.raed')
+    } finally {
+      await typo.stop()
+    }
+  })
+})

@@ -1,7 +1,7 @@
 import { fromPromise } from 'xstate'
 import { type Clock, systemClock } from '../clock.js'
 import { type CryptoAdapter, webCryptoAdapter } from '../cryptoAdapter.js'
-import { ErrorCode, JikoAuthError } from '../errors.js'
+import { ErrorCode, JikoAuthError, OAuthResponseError } from '../errors.js'
 import type { HttpOptions } from '../http.js'
 import { buildAuthorizationUrl } from '../protocol/buildAuthorizationUrl.js'
 import type { JikoClientConfig } from '../protocol/config.js'
@@ -110,6 +110,31 @@ export function createDirectImplementations(options: DirectMachineOptions) {
   const idTokens = options.idTokens ?? createIdTokenVerifier(metadata, { clock, ...http })
   const asksOpenId = config.scopes.includes('openid')
 
+  /**
+   * A refused authorization (access_denied, invalid_scope) names what this client asked for: an unknown or disabled
+   * scope is the usual cause, and the server's answer does not say which.
+   */
+  function explainRefusal<T>(parse: () => T): T {
+    try {
+      return parse()
+    } catch (error) {
+      if (
+        error instanceof OAuthResponseError &&
+        error.code === ErrorCode.AuthorizationError &&
+        (error.error === 'access_denied' || error.error === 'invalid_scope')
+      ) {
+        throw new OAuthResponseError(
+          ErrorCode.AuthorizationError,
+          { error: error.error, error_description: error.error_description, error_uri: error.error_uri },
+          {
+            hint: `The user declined, or a scope is not enabled for this client at Jiko: it asked for ${config.scopes.join(', ')}`,
+          },
+        )
+      }
+      throw error
+    }
+  }
+
   /** The validated id_token of a sign-in: required with `openid` (OIDC Core §3.1.3.3), none without. */
   async function identify(tokens: TokenSet, nonce: string | undefined): Promise<IdTokenClaims | undefined> {
     if (!asksOpenId) return undefined
@@ -156,11 +181,14 @@ export function createDirectImplementations(options: DirectMachineOptions) {
           )
         }
         const current = await metadata.resolve()
-        const { code } = parseCallback(input.callbackUrl, {
-          state: input.transaction.state,
-          issuer: current.issuer,
-          requireIssuer: current.authorizationResponseIssParameterSupported,
-        })
+        const { transaction } = input
+        const { code } = explainRefusal(() =>
+          parseCallback(input.callbackUrl, {
+            state: transaction.state,
+            issuer: current.issuer,
+            requireIssuer: current.authorizationResponseIssParameterSupported,
+          }),
+        )
         const { dpopKey } = input.transaction
         const tokens = await client.exchangeCode({
           code,

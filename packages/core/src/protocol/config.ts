@@ -7,6 +7,26 @@ export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
 
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300
 
+/** The scopes Jiko documents: OpenID Connect's, and its API's. */
+export const JIKO_SCOPES = [
+  'openid',
+  'profile',
+  'email',
+  'phone',
+  'offline_access',
+  'pockets.read',
+  'pockets.write',
+  'transfers.read',
+  'transfers.write',
+  'customer.read',
+  'customer.write',
+  'team.read',
+  'team.write',
+  'onboarding.read',
+  'onboarding.write',
+  'agreements.read',
+] as const
+
 /** The id_token algorithms accepted by default: asymmetric only (never `none`, never a shared-secret HS*). */
 export const ID_TOKEN_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const
 
