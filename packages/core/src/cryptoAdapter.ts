@@ -1,7 +1,7 @@
-import { SignJWT } from 'jose'
+import { type CryptoKey as KeyLike, SignJWT } from 'jose'
 
 /** What the signing functions accept as a private key: a CryptoKey, or anything jose's import gives. */
-export type SigningKey = CryptoKey | Uint8Array | { type: string }
+export type SigningKey = KeyLike | Uint8Array | { type: string }
 
 /**
  * Randomness, hashing and JWT signing, injected. The default uses WebCrypto and jose; a runtime may supply a

@@ -36,6 +36,7 @@ export {
   type JikoClientConfigInput,
   keyAlgorithmMismatch,
   MAX_ASSERTION_LIFETIME_SECONDS,
+  type PrivateKeyInput,
   parseConfig,
   resolveConfig,
   SIGNING_ALGORITHMS,

@@ -10,6 +10,7 @@ export { type Pocket, pocketsOf, type Transfer } from './pockets.js'
 export {
   type ApiPublicKey,
   type ApiSigningAlgorithm,
+  type ClientMetadataRecord,
   type ClientRegistration,
   type GrantType,
   toClientMetadata,

@@ -1,6 +1,11 @@
 import { exportJWK, importJWK, importSPKI, type JWK } from 'jose'
-import type { ClientMetadata } from 'oidc-provider'
 import { JIKO_SCOPES } from './users.js'
+
+/**
+ * oidc-provider's client metadata, as a plain record: the emulator's public types do not reach into oidc-provider's
+ * (whose @types pull in Koa's, which clash with other packages' types in a user's project).
+ */
+export type ClientMetadataRecord = { client_id: string } & Record<string, unknown>
 
 /**
  * The algorithms Jiko accepts for RFC 9421 request signatures.
@@ -87,7 +92,7 @@ export interface ClientRegistration {
  * const metadata = await toClientMetadata({ clientId: 'my-app', redirectUris: [callbackUrl], publicKey: pem })
  * ```
  */
-export async function toClientMetadata(client: ClientRegistration): Promise<ClientMetadata> {
+export async function toClientMetadata(client: ClientRegistration): Promise<ClientMetadataRecord> {
   const grantTypes = checkGrantTypes(client)
   const alg = client.algorithm ?? 'PS256'
   const key =

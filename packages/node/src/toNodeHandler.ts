@@ -165,24 +165,27 @@ export async function protectNode(
 }
 
 /**
- * Express middleware guarding the routes after it: `req.jikoSession` is the signed-in session, or the request is
- * answered `401` (API), `303` to the login route (`mode: 'page'`) or `403` (missing scope).
+ * Express middleware guarding the routes after it: `res.locals.jikoSession` (and `req.jikoSession`) is the
+ * signed-in session, or the request is answered `401` (API), `303` to the login route (`mode: 'page'`) or `403`
+ * (missing scope).
  *
  * @example
  * ```ts
  * app.use('/api', requireAuth(auth, { scopes: ['pockets.read'] }))
- * app.get('/account', requireAuth(auth, { mode: 'page' }), (req, res) => res.send(req.jikoSession.user?.name))
+ * app.get('/account', requireAuth(auth, { mode: 'page' }), (_req, res) => res.send(res.locals.jikoSession.user?.name))
  * ```
  */
 export function requireAuth(auth: JikoAuth, options: ProtectOptions & NodeAdapterOptions = {}) {
   return (
     req: IncomingMessage & { jikoSession?: ProtectedSession },
-    res: ServerResponse,
+    res: ServerResponse & { locals?: Record<string, unknown> },
     next: (error?: unknown) => void,
   ) => {
     protectNode(auth, req, res, options).then((session) => {
       if (!session) return
       req.jikoSession = session
+      // Express types res.locals, so `res.locals.jikoSession` needs no cast in a route.
+      if (res.locals) res.locals.jikoSession = session
       next()
     }, next)
   }

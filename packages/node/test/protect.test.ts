@@ -80,8 +80,8 @@ describe('the middleware', () => {
 
   it('Express: requireAuth puts the session on the request, or answers 401', async () => {
     const site = express()
-    site.get('/api/me', requireAuth(app.auth), (req, res) => {
-      res.json({ name: (req as unknown as { jikoSession: ProtectedSession }).jikoSession.user?.sub })
+    site.get('/api/me', requireAuth(app.auth), (_req, res) => {
+      res.json({ name: res.locals.jikoSession.user?.sub })
     })
     const base = await listen(site as unknown as RequestListener)
     expect(await bodyOf(await fetch(`${base}/api/me`, { headers: { cookie } }))).toEqual({ name: 'alice' })

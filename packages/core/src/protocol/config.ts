@@ -1,3 +1,4 @@
+import type { JWK, CryptoKey as KeyLike } from 'jose'
 import { z } from 'zod'
 import { ErrorCode, JikoAuthError } from '../errors.js'
 
@@ -82,9 +83,15 @@ const secureUrl = (what: string, options: { noFragment?: boolean } = {}) =>
     })
   })
 
+/**
+ * A private key as it may be configured: a PKCS#8 PEM, a private JWK, or a CryptoKey (jose's types, so that a
+ * project without the DOM library still type-checks).
+ */
+export type PrivateKeyInput = string | JWK | KeyLike
+
 const jwkSchema = z.looseObject({ kty: z.string() })
 
-const keySchema = z.custom<string | JsonWebKey | CryptoKey>(
+const keySchema = z.custom<PrivateKeyInput>(
   (value) =>
     typeof value === 'string' ||
     isCryptoKey(value) ||
@@ -170,7 +177,7 @@ export interface JikoClientConfig {
   /** Where Jiko sends the browser back; required to sign users in, absent for a service (client credentials). */
   redirectUri: string | undefined
   scopes: string[]
-  privateKey: string | JsonWebKey | CryptoKey
+  privateKey: PrivateKeyInput
   signingAlgorithm: SigningAlgorithm
   keyId: string | undefined
   assertionLifetimeSeconds: number
@@ -275,7 +282,7 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
   return value
 }
 
-function isCryptoKey(value: unknown): value is CryptoKey {
+function isCryptoKey(value: unknown): value is KeyLike {
   return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey
 }
 
@@ -286,10 +293,7 @@ const ED25519_OID = '06032b6570' // 1.3.101.112
 const EC_OID = '06072a8648ce3d0201' // 1.2.840.10045.2.1 id-ecPublicKey
 
 /** Says why a key cannot sign with `alg`, or nothing when it can (or when that is only known at import). */
-export function keyAlgorithmMismatch(
-  key: string | JsonWebKey | CryptoKey,
-  alg: SigningAlgorithm,
-): string | undefined {
+export function keyAlgorithmMismatch(key: PrivateKeyInput, alg: SigningAlgorithm): string | undefined {
   let found: 'rsa' | 'ed25519' | 'ec' | 'other' | undefined
   if (typeof key === 'string') {
     if (key.includes('\\n') && !key.includes('\n')) {
@@ -322,7 +326,7 @@ export function keyAlgorithmMismatch(
       return 'privateKey is an RSA CryptoKey imported for another algorithm; import it as RSA-PSS with SHA-256'
     }
   } else if (typeof key === 'object' && key !== null && 'kty' in key) {
-    const jwk = key as JsonWebKey
+    const jwk = key as JWK
     if (jwk.kty === 'RSA' && jwk.d === undefined) return 'privateKey is a public JWK; pass the private key'
     if (jwk.kty === 'OKP' && jwk.d === undefined) return 'privateKey is a public JWK; pass the private key'
     found = jwk.kty === 'RSA' ? 'rsa' : jwk.kty === 'OKP' && jwk.crv === 'Ed25519' ? 'ed25519' : 'other'

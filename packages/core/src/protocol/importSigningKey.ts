@@ -1,7 +1,7 @@
 import { importJWK, importPKCS8 } from 'jose'
 import type { SigningKey } from '../cryptoAdapter.js'
 import { ErrorCode, JikoAuthError } from '../errors.js'
-import type { SigningAlgorithm } from './config.js'
+import type { PrivateKeyInput, SigningAlgorithm } from './config.js'
 
 /**
  * Turns the configured key (PKCS#8 PEM, private JWK or CryptoKey) into a key jose can sign with.
@@ -12,11 +12,8 @@ import type { SigningAlgorithm } from './config.js'
  * const key = await importSigningKey(process.env.JIKO_PRIVATE_KEY_PEM!, 'PS256')
  * ```
  */
-export async function importSigningKey(
-  key: string | JsonWebKey | CryptoKey,
-  alg: SigningAlgorithm,
-): Promise<SigningKey> {
-  if (typeof CryptoKey !== 'undefined' && key instanceof CryptoKey) return key
+export async function importSigningKey(key: PrivateKeyInput, alg: SigningAlgorithm): Promise<SigningKey> {
+  if (typeof CryptoKey !== 'undefined' && key instanceof CryptoKey) return key as SigningKey
   try {
     if (typeof key === 'string') return await importPKCS8(key, alg)
     return await importJWK(key as Parameters<typeof importJWK>[0], alg)

@@ -1,4 +1,4 @@
-import { importJWK, importPKCS8, type JWK } from 'jose'
+import { importJWK, importPKCS8, type JWK, type CryptoKey as KeyLike } from 'jose'
 import {
   type InnerList,
   type Item,
@@ -20,7 +20,7 @@ export type ContentDigestAlgorithm = 'sha-256' | 'sha-512'
 
 export interface SignRequestOptions {
   /** The private key: a CryptoKey (ECDSA P-256 or Ed25519), a private JWK, or a PKCS#8 PEM. */
-  key: CryptoKey | JWK | string
+  key: KeyLike | JWK | string
   /** The `keyid` Jiko knows the public key by. */
   keyId: string
   alg: RequestSigningAlgorithm

@@ -1,0 +1,5 @@
+import { mergeConfig } from 'vitest/config'
+import shared from '../../vitest.shared.ts'
+
+// npm install from the registry and four tsc runs: the install gets the hook's time, each tsc run a test's.
+export default mergeConfig(shared, { test: { testTimeout: 90_000, hookTimeout: 240_000 } })
