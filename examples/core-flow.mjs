@@ -32,7 +32,9 @@ const url = await emulator.signIn(context.authorizationUrl, { user: 'alice' })
 actor.send({ type: 'CALLBACK', url })
 let snapshot = await waitFor(actor, (s) => s.matches('authenticated') || s.matches('error'))
 if (snapshot.matches('error')) throw new Error(snapshot.context.error.message)
-console.log(`signed in as ${snapshot.context.session.user?.sub} (a validated id_token), scope "${snapshot.context.session.scope}"`)
+console.log(
+  `signed in as ${snapshot.context.session.user?.sub} (a validated id_token), scope "${snapshot.context.session.scope}"`,
+)
 
 for (const round of [1, 2]) {
   const before = snapshot.context.session.tokens.refreshToken
