@@ -105,7 +105,8 @@ async function send(
   const http = options.http ?? defaultHttp
   try {
     const response = await http(url, { ...init, signal: controller.signal })
-    const body = await readCapped(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES)
+    const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    const body = await readCappedText(response, maxBytes, () => tooLarge(maxBytes, response.status))
     return { status: response.status, headers: response.headers, body }
   } catch (error) {
     if (error instanceof JikoAuthError) throw error
@@ -119,20 +120,33 @@ async function send(
   }
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const length = response.headers.get('content-length')
+/**
+ * The body of a response (or a request) as text, at most `maxBytes`: past it, reading stops and `tooLarge()` is
+ * thrown. A declared `Content-Length` over the cap is refused before any read; a declared length within it is read
+ * in one go; the stream is counted when the length is unknown, or when the body is compressed (the declared length
+ * is then the compressed one, not what decompression gives).
+ *
+ * @example
+ * ```ts
+ * const text = await readCappedText(request, 16 * 1024, () => new JikoAuthError(ErrorCode.RequestTooLarge, '…'))
+ * ```
+ */
+export async function readCappedText(
+  message: Request | Response,
+  maxBytes: number,
+  tooLarge: () => JikoAuthError,
+): Promise<string> {
+  const length = message.headers.get('content-length')
   const declared = length === null ? Number.NaN : Number(length)
   if (declared > maxBytes) {
-    await response.body?.cancel()
-    throw tooLarge(maxBytes, response.status)
+    await message.body?.cancel().catch(() => undefined)
+    throw tooLarge()
   }
-  // A declared length within the cap is read in one go; the stream is counted when the length is unknown, or when
-  // the body is compressed (the declared length is then the compressed one, not what decompression gives).
-  const encoding = response.headers.get('content-encoding')
+  const encoding = message.headers.get('content-encoding')
   const compressed = encoding !== null && encoding.toLowerCase() !== 'identity'
-  if (declared <= maxBytes && !compressed) return response.text()
-  if (!response.body) return ''
-  const reader = response.body.getReader()
+  if (declared <= maxBytes && !compressed) return message.text()
+  if (!message.body) return ''
+  const reader = message.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {
@@ -140,8 +154,8 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
     if (done) break
     size += value.byteLength
     if (size > maxBytes) {
-      await reader.cancel()
-      throw tooLarge(maxBytes, response.status)
+      await reader.cancel().catch(() => undefined)
+      throw tooLarge()
     }
     chunks.push(value)
   }

@@ -12,6 +12,7 @@ export {
   type HttpOptions,
   type HttpResult,
   postForm,
+  readCappedText,
   toTransportError,
 } from './http.js'
 export {

@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { AuthStore } from '@jiko-auth/core'
 import { type RedisServer, startRedisServer } from '@jiko-auth/storage-contract'
@@ -10,45 +8,10 @@ import { redisStorage } from '@jiko-auth/storage-redis'
 import { sqliteStorage } from '@jiko-auth/storage-sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Browser, requestFrom, SECRET, signIn, startApp, type TestApp } from './harness.js'
+import { type Outcome, WorkerProcess } from './workerProcess.js'
 
 // The worker runs this package's source through tsx, never its last build (dist/), so it tests the code under test.
 const workerScript = fileURLToPath(new URL('./fixtures/refreshWorker.ts', import.meta.url))
-
-interface Outcome {
-  tokens: string[]
-  fulfilled: number
-  errors: string[]
-}
-
-class Worker {
-  readonly child: ChildProcess
-  readonly #lines: AsyncIterator<string>
-
-  constructor(env: Record<string, unknown>) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', workerScript], {
-      env: { ...process.env, WORKER_CONFIG: JSON.stringify(env) },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    })
-    this.#lines = createInterface({ input: this.child.stdout as NodeJS.ReadableStream })[
-      Symbol.asyncIterator
-    ]()
-  }
-
-  async next(): Promise<string> {
-    const { value, done } = await this.#lines.next()
-    if (done) throw new Error('worker exited')
-    return value
-  }
-
-  async round(offsetMs: number, callers: number): Promise<Outcome> {
-    this.child.stdin?.write(`${JSON.stringify({ offsetMs, callers })}\n`)
-    return JSON.parse(await this.next()) as Outcome
-  }
-
-  stop() {
-    this.child.stdin?.end()
-  }
-}
 
 async function crossProcessStorm(
   app: TestApp,
@@ -60,7 +23,7 @@ async function crossProcessStorm(
   const cookie = requestFrom(app, browser).headers.get('cookie')
   const workers = Array.from(
     { length: processes },
-    () => new Worker({ ...workerEnv, cookie, secret: SECRET, options: app.client }),
+    () => new WorkerProcess(workerScript, { ...workerEnv, cookie, secret: SECRET, options: app.client }),
   )
   try {
     for (const worker of workers) expect(await worker.next()).toBe('ready')

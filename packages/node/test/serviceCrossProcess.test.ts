@@ -1,8 +1,6 @@
 // createJikoServiceClient against the emulator's client-credentials grant, across real processes sharing a real
 // redis-server: 4 processes × 250 concurrent getToken() make exactly one token request, and a new one only after
 // the leeway. Also DPoP for the service, end to end.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { type RunningEmulator, startEmulator } from '@jiko-auth/emulator'
 import { type RedisServer, startRedisServer } from '@jiko-auth/storage-contract'
@@ -10,6 +8,7 @@ import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createJikoServiceClient } from '../src/index.js'
 import { SECRET } from './harness.js'
+import { WorkerProcess } from './workerProcess.js'
 
 const workerScript = fileURLToPath(new URL('./fixtures/serviceWorker.ts', import.meta.url))
 
@@ -39,37 +38,12 @@ const serviceOptions = () => ({
   privateKey,
 })
 
-class Worker {
-  readonly child: ChildProcess
-  readonly #lines: AsyncIterator<string>
-  constructor(env: Record<string, unknown>) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', workerScript], {
-      env: { ...process.env, WORKER_CONFIG: JSON.stringify(env) },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    })
-    this.#lines = createInterface({ input: this.child.stdout as NodeJS.ReadableStream })[
-      Symbol.asyncIterator
-    ]()
-  }
-  async next(): Promise<string> {
-    const { value, done } = await this.#lines.next()
-    if (done) throw new Error('worker exited')
-    return value
-  }
-  async round(offsetMs: number, callers: number) {
-    this.child.stdin?.write(`${JSON.stringify({ offsetMs, callers })}\n`)
-    return JSON.parse(await this.next()) as { tokens: string[]; fulfilled: number; errors: string[] }
-  }
-  stop() {
-    this.child.stdin?.end()
-  }
-}
-
 describe('the service client across processes (Redis)', () => {
   it('4 processes × 250 concurrent getToken() → exactly one token request; a new one only after the leeway', async () => {
     const workers = Array.from(
       { length: 4 },
-      () => new Worker({ redisUrl: redis.url, secret: SECRET, options: serviceOptions() }),
+      () =>
+        new WorkerProcess(workerScript, { redisUrl: redis.url, secret: SECRET, options: serviceOptions() }),
     )
     try {
       for (const worker of workers) expect(await worker.next()).toBe('ready')
