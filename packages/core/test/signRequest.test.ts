@@ -50,17 +50,21 @@ describe('RFC 9530 Content-Digest', () => {
   })
 })
 
+/** The test request signed with B.2.6's parameters: the covered components, created, keyid, label, no alg. */
+const signB26 = () =>
+  signRequest(testRequest(), {
+    key: TEST_KEY_ED25519,
+    keyId: 'test-key-ed25519',
+    alg: 'ed25519',
+    components: ['date', '@method', '@path', '@authority', 'content-type', 'content-length'],
+    created: 1618884473,
+    label: 'sig-b26',
+    includeAlg: false,
+  })
+
 describe('RFC 9421 Appendix B.2.6 (Ed25519, deterministic): byte for byte', () => {
   it('reproduces the Signature-Input and the Signature', async () => {
-    const signed = await signRequest(testRequest(), {
-      key: TEST_KEY_ED25519,
-      keyId: 'test-key-ed25519',
-      alg: 'ed25519',
-      components: ['date', '@method', '@path', '@authority', 'content-type', 'content-length'],
-      created: 1618884473,
-      label: 'sig-b26',
-      includeAlg: false,
-    })
+    const signed = await signB26()
     expect(signed.headers.get('signature-input')).toBe(
       'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"',
     )
@@ -84,15 +88,7 @@ describe('RFC 9421 Appendix B.2.6 (Ed25519, deterministic): byte for byte', () =
       '"content-length": 18',
       '"@signature-params": ("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"',
     ].join('\n')
-    const signed = await signRequest(testRequest(), {
-      key: TEST_KEY_ED25519,
-      keyId: 'test-key-ed25519',
-      alg: 'ed25519',
-      components: ['date', '@method', '@path', '@authority', 'content-type', 'content-length'],
-      created: 1618884473,
-      label: 'sig-b26',
-      includeAlg: false,
-    })
+    const signed = await signB26()
     const { d: _private, ...publicJwk } = TEST_KEY_ED25519
     const publicKey = createPublicKey({ key: publicJwk, format: 'jwk' })
     expect(verify(null, Buffer.from(base), publicKey, signatureOf(signed, 'sig-b26'))).toBe(true)

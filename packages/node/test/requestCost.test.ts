@@ -215,10 +215,8 @@ describe('a login transaction is small and bounded', () => {
 })
 
 describe('a request the URL parser refuses never crashes the server', () => {
-  it.each([
-    ['a Host that is no authority', 'GET /auth/session HTTP/1.1\r\nHost: x:99999\r\n\r\n'],
-    ['a Host with a space', 'GET /auth/session HTTP/1.1\r\nHost: a b\r\n\r\n'],
-  ])('%s: 400, and the next request is served', async (_name, raw) => {
+  /** A node:http server of the handler, and `send`: raw HTTP over a socket, answered as text. */
+  async function rawServer() {
     const auth = createJikoAuth({
       ...(await httpsOptions()),
       redirectUri: 'http://localhost:3000/auth/callback',
@@ -226,8 +224,8 @@ describe('a request the URL parser refuses never crashes the server', () => {
     const server = createServer(toNodeHandler(auth))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as AddressInfo
-    try {
-      const answer = await new Promise<string>((resolve, reject) => {
+    const send = (raw: string) =>
+      new Promise<string>((resolve, reject) => {
         const socket = connect(port, '127.0.0.1', () => socket.end(raw))
         let text = ''
         socket.on('data', (chunk) => {
@@ -236,43 +234,39 @@ describe('a request the URL parser refuses never crashes the server', () => {
         socket.on('end', () => resolve(text))
         socket.on('error', reject)
       })
+    const close = () => {
+      server.close()
+      server.closeAllConnections()
+    }
+    return { port, send, close }
+  }
+
+  it.each([
+    ['a Host that is no authority', 'GET /auth/session HTTP/1.1\r\nHost: x:99999\r\n\r\n'],
+    ['a Host with a space', 'GET /auth/session HTTP/1.1\r\nHost: a b\r\n\r\n'],
+  ])('%s: 400, and the next request is served', async (_name, raw) => {
+    const { port, send, close } = await rawServer()
+    try {
+      const answer = await send(raw)
       expect(answer).toMatch(/^HTTP\/1\.1 400/)
       expect(answer).toContain('JIKO_BAD_REQUEST')
       const next = await fetch(`http://127.0.0.1:${port}/auth/session`)
       expect(next.status).toBe(200)
     } finally {
-      server.close()
-      server.closeAllConnections()
+      close()
     }
   })
 
   it('an absolute-form target keeps its path on this origin', async () => {
-    const auth = createJikoAuth({
-      ...(await httpsOptions()),
-      redirectUri: 'http://localhost:3000/auth/callback',
-    })
-    const server = createServer(toNodeHandler(auth))
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const { port } = server.address() as AddressInfo
+    const { send, close } = await rawServer()
     try {
-      const answer = await new Promise<string>((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1', () =>
-          socket.end(
-            'GET http://evil.example/auth/session HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
-          ),
-        )
-        let text = ''
-        socket.on('data', (chunk) => {
-          text += chunk
-        })
-        socket.on('end', () => resolve(text))
-        socket.on('error', reject)
-      })
+      const answer = await send(
+        'GET http://evil.example/auth/session HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+      )
       expect(answer).toMatch(/^HTTP\/1\.1 200/)
       expect(answer).toContain('"authenticated":false')
     } finally {
-      server.close()
-      server.closeAllConnections()
+      close()
     }
   })
 })

@@ -223,6 +223,18 @@ describe('a session that ends stays ended', () => {
     expect(app.revokedTokens).toEqual([app.refreshTokens.at(-1)])
   })
 
+  it('a refreshed session the store refused is revoked when this process logs out after another already had', async () => {
+    const { testApp: app, shared, other, cookie } = await signedIn()
+    shared.failNextSet()
+    await expect(app.auth.getAccessToken(apiRequest(app, cookie))).rejects.toMatchObject({
+      code: ErrorCode.StorageError,
+    })
+    expect((await other.handler(logoutRequest(app, cookie))).status).toBe(200)
+    // This process's own logout (not a read first): the rotated token it still holds must not stay live.
+    expect((await app.auth.handler(logoutRequest(app, cookie))).status).toBe(200)
+    expect(app.revokedTokens).toEqual([app.refreshTokens.at(-1)])
+  })
+
   it('logout with the store down: JIKO_STORAGE_ERROR, and the browser forgets the session anyway', async () => {
     const { testApp: app, shared, cookie } = await signedIn({ expired: false })
     shared.setDown(true)
