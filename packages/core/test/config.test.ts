@@ -122,6 +122,21 @@ describe('resolveConfig', () => {
     expect(JSON.stringify(error.toJSON())).not.toContain(keys.edPrivatePem.slice(30, 60))
   })
 
+  it('takes a rotation list: the first key signs, every key is checked now', () => {
+    const next = keys.rsaPrivateJwk
+    expect(testConfig({ privateKey: [next, keys.rsaPrivatePem] }).privateKey).toBe(next)
+    // The key waiting its turn is refused today, not on the day it is promoted.
+    const error = configError({ privateKey: [keys.rsaPrivatePem, keys.edPrivatePem] })
+    expect(error.field).toBe('privateKey.1')
+    expect(error.message).toMatch(/Ed25519 key: set signingAlgorithm: 'EdDSA'/)
+    expect(configError({ privateKey: [] }).message).toMatch(/at least one key/)
+  })
+
+  it('a missing privateKey says it is required', () => {
+    const error = configError({ privateKey: undefined })
+    expect(error.message).toBe('Invalid Jiko client configuration: privateKey is required')
+  })
+
   it('accepts a CryptoKey and checks its algorithm', async () => {
     const { privateKey } = await crypto.subtle.generateKey(
       { name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },

@@ -91,12 +91,14 @@ export type PrivateKeyInput = string | JWK | KeyLike
 
 const jwkSchema = z.looseObject({ kty: z.string() })
 
+const KEY_FORMS = 'privateKey must be a PKCS#8 PEM string, a private JWK or a CryptoKey (or a list of them)'
+
 const keySchema = z.custom<PrivateKeyInput>(
   (value) =>
     typeof value === 'string' ||
     isCryptoKey(value) ||
     (typeof value === 'object' && value !== null && jwkSchema.safeParse(value).success),
-  { message: 'privateKey must be a PKCS#8 PEM string, a private JWK or a CryptoKey' },
+  { message: KEY_FORMS },
 )
 
 const configSchema = z
@@ -128,7 +130,12 @@ const configSchema = z
         z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'each scope is one token without spaces or quotes'),
       )
       .min(1, 'scopes must list at least one scope, e.g. ["pockets.read"]'),
-    privateKey: keySchema,
+    privateKey: z.union([
+      keySchema,
+      z
+        .array(keySchema)
+        .min(1, 'privateKey must list at least one key (the first signs; the rest wait their turn in a rotation)'),
+    ], { error: KEY_FORMS }),
     signingAlgorithm: z
       .enum(SIGNING_ALGORITHMS, { message: 'signingAlgorithm must be "PS256" or "EdDSA"' })
       .default('PS256'),
@@ -146,8 +153,13 @@ const configSchema = z
     authorizationResponseIssParameterSupported: z.boolean().default(false),
   })
   .superRefine((config, ctx) => {
-    const problem = keyAlgorithmMismatch(config.privateKey, config.signingAlgorithm)
-    if (problem) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: problem })
+    // Every key of a rotation list is checked now, so the one waiting its turn is known good before it signs.
+    const keys = Array.isArray(config.privateKey) ? config.privateKey : [config.privateKey]
+    keys.forEach((key, index) => {
+      const problem = keyAlgorithmMismatch(key, config.signingAlgorithm)
+      const path = Array.isArray(config.privateKey) ? ['privateKey', index] : ['privateKey']
+      if (problem) ctx.addIssue({ code: 'custom', path, message: problem })
+    })
   })
 
 /** What you pass to configure a Jiko client. */
@@ -177,6 +189,7 @@ export interface JikoClientConfig {
   /** Where Jiko sends the browser back; required to sign users in, absent for a service (client credentials). */
   redirectUri: string | undefined
   scopes: string[]
+  /** The key that signs client assertions: the configured key, or the first of a rotation list. */
   privateKey: PrivateKeyInput
   signingAlgorithm: SigningAlgorithm
   keyId: string | undefined
@@ -223,7 +236,7 @@ export function resolveConfig(input: JikoClientConfigInput): JikoClientConfig {
     clientId: config.clientId,
     redirectUri: config.redirectUri,
     scopes: config.scopes,
-    privateKey: config.privateKey,
+    privateKey: Array.isArray(config.privateKey) ? (config.privateKey[0] as PrivateKeyInput) : config.privateKey,
     signingAlgorithm: config.signingAlgorithm,
     keyId: config.keyId,
     assertionLifetimeSeconds: config.assertionLifetimeSeconds,
@@ -246,7 +259,7 @@ export function parseConfig<T extends z.ZodType>(schema: T, input: unknown, what
   if (result.success) return result.data
   const issue = result.error.issues[0]
   const field = issue?.path.join('.') || 'config'
-  const missing = issue?.code === 'invalid_type' && valueAt(input, issue.path) === undefined
+  const missing = issue !== undefined && issue.path.length > 0 && valueAt(input, issue.path) === undefined
   if (missing) {
     const example = REQUIRED_EXAMPLES[field]
     throw new JikoAuthError(ErrorCode.ConfigInvalid, `Invalid ${what}: ${field} is required`, {
