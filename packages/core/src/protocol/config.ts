@@ -130,12 +130,18 @@ const configSchema = z
         z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'each scope is one token without spaces or quotes'),
       )
       .min(1, 'scopes must list at least one scope, e.g. ["pockets.read"]'),
-    privateKey: z.union([
-      keySchema,
-      z
-        .array(keySchema)
-        .min(1, 'privateKey must list at least one key (the first signs; the rest wait their turn in a rotation)'),
-    ], { error: KEY_FORMS }),
+    privateKey: z.union(
+      [
+        keySchema,
+        z
+          .array(keySchema)
+          .min(
+            1,
+            'privateKey must list at least one key (the first signs; the rest wait their turn in a rotation)',
+          ),
+      ],
+      { error: KEY_FORMS },
+    ),
     signingAlgorithm: z
       .enum(SIGNING_ALGORITHMS, { message: 'signingAlgorithm must be "PS256" or "EdDSA"' })
       .default('PS256'),
@@ -236,7 +242,9 @@ export function resolveConfig(input: JikoClientConfigInput): JikoClientConfig {
     clientId: config.clientId,
     redirectUri: config.redirectUri,
     scopes: config.scopes,
-    privateKey: Array.isArray(config.privateKey) ? (config.privateKey[0] as PrivateKeyInput) : config.privateKey,
+    privateKey: Array.isArray(config.privateKey)
+      ? (config.privateKey[0] as PrivateKeyInput)
+      : config.privateKey,
     signingAlgorithm: config.signingAlgorithm,
     keyId: config.keyId,
     assertionLifetimeSeconds: config.assertionLifetimeSeconds,
