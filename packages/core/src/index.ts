@@ -22,6 +22,13 @@ export {
   sessionFromTokens,
   userFromClaims,
 } from './machine/createDirectMachine.js'
+export {
+  createMachineStepper,
+  type MachineStepper,
+  type MachineStepperOptions,
+  type MachineStepResult,
+  type StepInspectionEvent,
+} from './machine/createMachineStepper.js'
 export * from './machine.js'
 export {
   type AuthorizationUrlParams,
