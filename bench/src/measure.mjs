@@ -1,6 +1,15 @@
+import { availableParallelism, loadavg } from 'node:os'
 // Interleaved measurement on a small, noisy machine: every round runs each candidate once (rotating the order),
 // after a warm-up; a batch is long enough to dwarf timer resolution; the figure is the median over the rounds.
-export async function compare(candidates, { rounds = 12, warmupRounds = 2, batchMs = 150 } = {}) {
+// `clock: 'cpu'` counts the process's CPU time (user + system, every thread: WebCrypto's pool included) instead of
+// wall time, which another tenant of a shared machine can stretch many times over.
+export async function compare(
+  all,
+  { rounds = 12, warmupRounds = 2, batchMs = 150, clock = 'wall', only } = {},
+) {
+  const read = clock === 'cpu' ? cpuNs : wallNs
+  // `only` (a name) runs one candidate alone: for a profile of it.
+  const candidates = only ? all.filter((c) => c.name === only) : all
   const sizes = new Map()
   for (const candidate of candidates) {
     // Calibrate: how many operations make a batch of about batchMs.
@@ -21,14 +30,25 @@ export async function compare(candidates, { rounds = 12, warmupRounds = 2, batch
     const order = candidates.map((_, i) => candidates[(i + round) % candidates.length])
     for (const candidate of order) {
       const n = sizes.get(candidate.name)
-      const started = process.hrtime.bigint()
+      const started = read()
       for (let i = 0; i < n; i++) await candidate.run()
-      const nsPerOp = Number(process.hrtime.bigint() - started) / n
+      const nsPerOp = (read() - started) / n
       if (round >= warmupRounds) samples.get(candidate.name).push(nsPerOp)
     }
   }
   return Object.fromEntries([...samples].map(([name, values]) => [name, median(values)]))
 }
+
+const wallNs = () => Number(process.hrtime.bigint())
+
+/** The process's CPU time so far, in nanoseconds (microsecond resolution). */
+export function cpuNs() {
+  const { user, system } = process.cpuUsage()
+  return (user + system) * 1000
+}
+
+/** The machine's 1-minute load average and core count, printed beside every ratio. */
+export const loadAverage = () => `load ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores`
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b)

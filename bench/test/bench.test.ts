@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { browserWeight } from '../src/browserWeight.mjs'
 import { hotPath } from '../src/hotPath.mjs'
 import { loginCpu } from '../src/loginCpu.mjs'
+import { loginNetwork } from '../src/loginNetwork.mjs'
 import { refreshStorm } from '../src/refreshStorm.mjs'
 import { sessionMemory } from '../src/sessionMemory.mjs'
 
@@ -13,10 +14,18 @@ describe('pnpm bench, in miniature', () => {
   it('client CPU per login: every candidate completes a login', async () => {
     const result = await loginCpu(quick)
     expect(Object.keys(result).sort()).toEqual(
-      ['floor', 'floor + responses', 'jiko', 'jiko functions', 'openid-client', 'xstate interpreter'].sort(),
+      ['floor', 'jiko', 'jiko functions', 'machine share', 'openid-client'].sort(),
     )
     for (const nsPerLogin of Object.values(result)) expect(nsPerLogin).toBeGreaterThan(0)
   })
+
+  it('client CPU per login over loopback: every candidate signs in against the emulator in another process', async () => {
+    const result = await loginNetwork({ rounds: 1, warmupRounds: 0, loginsPerRound: 1 })
+    expect(Object.keys(result).sort()).toEqual(
+      ['jiko (fetch)', 'jiko (node:http keep-alive)', 'openid-client'].sort(),
+    )
+    for (const nsPerLogin of Object.values(result)) expect(nsPerLogin).toBeGreaterThan(0)
+  }, 60_000)
 
   it('hot path: getAccessToken, the floor and iron-session read the same session in every store', async () => {
     const result = await hotPath(quick)

@@ -7,6 +7,7 @@ export {
 } from './createJikoServiceClient.js'
 export { generateKeyFiles, type KeyAlgorithm, type KeyFiles } from './generateKeyFiles.js'
 export { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
+export { createNodeHttpAdapter } from './nodeHttpAdapter.js'
 export type { JikoAuthLogger, JikoAuthOptions } from './options.js'
 export type { ProtectedSession, ProtectOptions } from './protect.js'
 export { requireAuthHono } from './requireAuthHono.js'

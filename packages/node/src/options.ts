@@ -13,6 +13,7 @@ import {
 import { z } from 'zod'
 import type { ApiSigningOptions } from './createApiFetch.js'
 import { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
+import { createNodeHttpAdapter } from './nodeHttpAdapter.js'
 import type { SessionHook } from './sessionHook.js'
 
 /** Where the library reports what it does. Messages and fields never carry a token, code, verifier or cookie. */
@@ -68,6 +69,7 @@ export interface JikoAuthOptions extends JikoClientConfigInput {
   apiFetch?: typeof fetch
   clock?: Clock
   crypto?: CryptoAdapter
+  /** Requests to Jiko: the transport (default `createNodeHttpAdapter()`, keep-alive node:http), timeout, body cap. */
   http?: Omit<HttpOptions, 'signal'>
 }
 
@@ -178,6 +180,7 @@ export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
     apiFetch: options.apiFetch,
     clock: options.clock,
     crypto: options.crypto ?? nodeCryptoAdapter,
-    http: options.http,
+    // Keep-alive node:http unless the app brings its own transport (fetch costs more client CPU per request).
+    http: { ...options.http, http: options.http?.http ?? createNodeHttpAdapter(options.http) },
   }
 }
