@@ -83,8 +83,8 @@ row(
   Object.entries(weight)
     .map(([name, bytes]) => `${name} ${(bytes / 1000).toFixed(1)} KB`)
     .join(', '),
-  '@jiko-auth/react ≤ 16 KiB',
-  weight['@jiko-auth/react'] <= 16 * 1024,
+  '@jiko-auth/react ≤ 16.5 KiB (16 KB until inspectors saw events redacted by default)',
+  weight['@jiko-auth/react'] <= 16.5 * 1024,
 )
 
 console.error('6/6 memory per session…')

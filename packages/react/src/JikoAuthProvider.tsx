@@ -22,11 +22,18 @@ export interface JikoAuthProviderProps extends AuthControllerOptions {
  * </JikoAuthProvider>
  * ```
  */
-export function JikoAuthProvider({ adapter, inspect, leewaySeconds, children }: JikoAuthProviderProps) {
+export function JikoAuthProvider({
+  adapter,
+  inspect,
+  inspectUnredacted,
+  leewaySeconds,
+  children,
+}: JikoAuthProviderProps) {
   const [controller] = useState(() =>
     createAuthController({
       adapter,
       ...(inspect ? { inspect } : {}),
+      ...(inspectUnredacted ? { inspectUnredacted } : {}),
       ...(leewaySeconds === undefined ? {} : { leewaySeconds }),
     }),
   )

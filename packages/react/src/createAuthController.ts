@@ -3,6 +3,7 @@ import {
   type AuthStateName,
   authMachine,
   DEFAULT_LEEWAY_MS,
+  redactingInspector,
   type SerializedAuthError,
   type SessionUser,
 } from '@jiko-auth/core/machine'
@@ -33,8 +34,13 @@ export interface AuthView {
 
 export interface AuthControllerOptions {
   adapter: AuthAdapter
-  /** Passed to `createActor`: e.g. `createBrowserInspector({ serialize: redact }).inspect`. */
+  /**
+   * An XState inspector, e.g. `createBrowserInspector().inspect`. It sees every event through `redact` (the code,
+   * state and verifier of a login are replaced by "[redacted]") unless `inspectUnredacted` is set.
+   */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void)
+  /** Shows the inspector the login's secrets as they are: for debugging on your own machine only. */
+  inspectUnredacted?: boolean
   /** Seconds before expiry to refresh (default 60, at most half the token's lifetime). */
   leewaySeconds?: number
 }
@@ -95,7 +101,9 @@ export function createAuthController(options: AuthControllerOptions) {
     const current = createActor(machine, {
       input: { leewaySeconds },
       ...(initial ? { snapshot: initial } : {}),
-      ...(options.inspect ? { inspect: options.inspect } : {}),
+      ...(options.inspect
+        ? { inspect: options.inspectUnredacted ? options.inspect : redactingInspector(options.inspect) }
+        : {}),
     })
     let previous: AuthStateName | undefined
     current.subscribe((snapshot) => {

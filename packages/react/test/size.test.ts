@@ -5,8 +5,11 @@ import { build } from 'esbuild'
 import { expect, it } from 'vitest'
 
 /** The browser budget: the react entry and what it reaches (core's machine, xstate), react external. */
-/** 16 KiB. (16,000 until the identity codes joined ErrorCode: +170 bytes.) */
-const BUDGET_BYTES = 16 * 1024
+/**
+ * 16.5 KiB. (16,000 until the identity codes joined ErrorCode: +170 bytes; 16 KiB until inspectors saw events
+ * through `redact` by default: +180 bytes.)
+ */
+const BUDGET_BYTES = 16.5 * 1024
 
 it(`bundles to at most ${BUDGET_BYTES} bytes min+gzip, without jose, zod or node:*`, async () => {
   const result = await build({

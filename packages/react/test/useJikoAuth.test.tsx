@@ -216,6 +216,31 @@ describeEachReactMode('useJikoAuth', (Mode) => {
       expect(inspect).toHaveBeenCalledWith(expect.objectContaining({ type: '@xstate.actor' })),
     )
   })
+
+  it('the inspector sees a login callback redacted, unless inspectUnredacted is set', async () => {
+    const seenBy = async (inspectUnredacted: boolean) => {
+      const events: string[] = []
+      const inspect = (event: InspectionEvent) => {
+        if (event.type === '@xstate.event') events.push(JSON.stringify(event.event))
+      }
+      window.history.replaceState(null, '', '/?code=the-code&state=the-state')
+      const server = fakeServer()
+      const view = render(
+        <Mode>
+          <JikoAuthProvider adapter={server.adapter} inspect={inspect} inspectUnredacted={inspectUnredacted}>
+            <span />
+          </JikoAuthProvider>
+        </Mode>,
+      )
+      await waitFor(() => expect(events.some((e) => e.includes('CALLBACK'))).toBe(true))
+      view.unmount()
+      return events.filter((e) => e.includes('CALLBACK')).join('\n')
+    }
+    const redacted = await seenBy(false)
+    expect(redacted).not.toMatch(/the-code|the-state/)
+    expect(redacted).toContain('[redacted]')
+    expect(await seenBy(true)).toContain('the-code')
+  })
 })
 
 it('useJikoAuth outside the provider says to wrap the tree', () => {

@@ -1,52 +1,21 @@
 const REDACTED = '[redacted]'
-const SECRET_KEYS = new Set([
-  'accessToken',
-  'refreshToken',
-  'idToken',
-  'codeVerifier',
-  'nonce',
-  'dpopKey',
-  'state',
-  'callbackUrl',
-])
-const SECRET_PARAMS = [
-  'code',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_verifier',
-  'access_token',
-  'refresh_token',
-]
-
-function redactUrl(value: string): string {
-  const queryStart = value.indexOf('?')
-  if (queryStart < 0) return value
-  const params = new URLSearchParams(value.slice(queryStart + 1))
-  const secret = SECRET_PARAMS.filter((name) => params.has(name))
-  if (secret.length === 0) return value
-  for (const name of secret) params.set(name, REDACTED)
-  return `${value.slice(0, queryStart)}?${params}`
-}
-
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
+/** Context keys and URL parameters alike: a name that is a secret in one place is one in the other. */
+const SECRET_NAMES =
+  'accessToken|refreshToken|idToken|codeVerifier|dpopKey|callbackUrl|code|state|nonce|code_challenge|code_verifier|access_token|refresh_token|id_token'
+const SECRET_KEY = new RegExp(`^(?:${SECRET_NAMES})$`)
+const SECRET_PARAM = new RegExp(`([?&](?:${SECRET_NAMES})=)[^&#]*`, 'g')
 
 function redactValue(value: unknown, key: string | undefined, seen: WeakSet<object>): unknown {
   if (typeof value === 'string') {
-    if (key !== undefined && SECRET_KEYS.has(key)) return REDACTED
-    return key === 'url' || key === 'authorizationUrl' ? redactUrl(value) : value
+    if (key !== undefined && SECRET_KEY.test(key)) return REDACTED
+    return key === 'url' || key === 'authorizationUrl' ? value.replace(SECRET_PARAM, `$1${REDACTED}`) : value
   }
   // Only plain data is copied; class instances (actor refs, machines) are left for the serializer to summarise.
   if (typeof value !== 'object' || value === null || seen.has(value)) return value
-  if (Array.isArray(value)) {
-    seen.add(value)
-    return value.map((item) => redactValue(item, undefined, seen))
-  }
-  if (!isPlainObject(value)) return value
   seen.add(value)
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, undefined, seen))
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return value
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, k, seen)]))
 }
 
@@ -64,4 +33,23 @@ function redactValue(value: unknown, key: string | undefined, seen: WeakSet<obje
  */
 export function redact<T>(value: T): T {
   return redactValue(value, undefined, new WeakSet()) as T
+}
+
+/**
+ * Wraps an inspector (an observer or a function, as XState's `inspect` option takes) so that it sees every
+ * inspection event through `redact`: the default wherever jiko-auth attaches an inspector.
+ *
+ * @example
+ * ```ts
+ * createActor(machine, { inspect: redactingInspector(createBrowserInspector().inspect) })
+ * ```
+ */
+export function redactingInspector<T>(
+  inspect: { next?: (event: T) => void } | ((event: T) => void),
+): (event: T) => void {
+  return (event) => {
+    const safe = redact(event)
+    if (typeof inspect === 'function') inspect(safe)
+    else inspect.next?.(safe)
+  }
 }
