@@ -27,6 +27,7 @@ export {
   type MachineStepper,
   type MachineStepperOptions,
   type MachineStepResult,
+  type StepActorRef,
   type StepInspectionEvent,
 } from './machine/createMachineStepper.js'
 export * from './machine.js'

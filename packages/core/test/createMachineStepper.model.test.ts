@@ -68,9 +68,10 @@ interface Request {
 function requestsOf(steps: { event: ModelEvent; state: State }[]): Request[] | undefined {
   const requests: Request[] = []
   for (const { event } of steps.slice(1)) {
-    if (/^xstate\.done\.actor\./.test(event.type)) requests.at(-1)?.outcomes.push({ done: event.output })
+    const settled = event as { type: string; output?: unknown; error?: unknown }
+    if (/^xstate\.done\.actor\./.test(event.type)) requests.at(-1)?.outcomes.push({ done: settled.output })
     else if (/^xstate\.error\.actor\./.test(event.type))
-      requests.at(-1)?.outcomes.push({ error: event.error })
+      requests.at(-1)?.outcomes.push({ error: settled.error })
     else requests.push({ event: event as AuthMachineEvent, outcomes: [] })
   }
   const last = steps.at(-1)?.state
@@ -152,7 +153,10 @@ async function onStepper(requests: Request[]) {
  * out of its last state, so that every transition of the flow is taken, loops back included.
  */
 function everyPath() {
-  const adjacency = getAdjacencyMap(authMachine, { events: eventsIn, serializeState })
+  const adjacency = getAdjacencyMap(authMachine, { events: eventsIn, serializeState }) as unknown as Record<
+    string,
+    { state: State; transitions: Record<string, unknown> }
+  >
   type Step = { event: ModelEvent; state: State }
   const initial = Object.values(adjacency)[0]
   if (!initial) throw new Error('empty model')

@@ -66,7 +66,7 @@ describe('createMachineStepper', () => {
     const first = await stepper.step(undefined, { type: 'LOGIN', returnTo: '/' })
     await stepper.step(first.persisted, { type: 'CALLBACK', url: '?code=c&state=st' })
     const snapshots = seen.filter((e) => e.type === '@xstate.snapshot')
-    expect(snapshots.map((e) => [e.event.type, (e.snapshot as { value: string }).value])).toEqual([
+    expect(snapshots.map((e) => [e.event.type, (e.snapshot as unknown as { value: string }).value])).toEqual([
       ['LOGIN', 'redirecting'],
       ['xstate.done.actor.startAuthorization', 'awaitingCallback'],
       ['CALLBACK', 'exchanging'],

@@ -66,4 +66,19 @@ describe('inspection', () => {
     expect(text).toContain('client_id=c')
     expect(context.transaction?.codeVerifier).toBe('verifier')
   })
+
+  it('redact hides a secret met twice (an effect’s output is also the next context) and survives a cycle', () => {
+    const tokens = { accessToken: 'AT', refreshToken: 'RT' }
+    const cycle: Record<string, unknown> = { tokens }
+    cycle.self = cycle
+    const event = { output: { tokens }, snapshot: { context: { session: { tokens } } }, cycle }
+    const copy = redact(event)
+    expect(copy.snapshot.context.session.tokens).toEqual({
+      accessToken: '[redacted]',
+      refreshToken: '[redacted]',
+    })
+    expect(copy.output.tokens).toBe(copy.snapshot.context.session.tokens)
+    expect((copy.cycle as { self: unknown }).self).toBe(copy.cycle)
+    expect(tokens.accessToken).toBe('AT')
+  })
 })

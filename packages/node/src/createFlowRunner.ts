@@ -31,7 +31,7 @@ export function createFlowRunner(
     ...shared,
   })
   type Flow = SnapshotFrom<typeof machine>
-  const stepper = createMachineStepper(machine)
+  const stepper = createMachineStepper(machine, options.inspect ? { inspect: options.inspect } : {})
   const input = { leewaySeconds: options.leewaySeconds }
 
   async function step(

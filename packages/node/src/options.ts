@@ -7,8 +7,10 @@ import {
   type JikoClientConfig,
   type JikoClientConfigInput,
   parseConfig,
+  redactingInspector,
   requireRedirectUri,
   resolveConfig,
+  type StepInspectionEvent,
 } from '@jiko-auth/core'
 import { z } from 'zod'
 import type { ApiSigningOptions } from './createApiFetch.js'
@@ -67,6 +69,14 @@ export interface JikoAuthOptions extends JikoClientConfigInput {
   apiSigning?: ApiSigningOptions
   /** The transport of `auth.fetch` (default the global fetch). */
   apiFetch?: typeof fetch
+  /**
+   * An XState inspector (what `createActor`'s `inspect` option takes, e.g. `createSkyInspector().inspect`): it sees
+   * the server's sign-in machine, one inspected actor per request step, with tokens, codes, verifiers and id_tokens
+   * replaced by "[redacted]".
+   */
+  inspect?: ((event: StepInspectionEvent) => void) | { next?: (event: StepInspectionEvent) => void }
+  /** Shows the inspector the secrets as they are: for debugging on your own machine only. */
+  inspectUnredacted?: boolean
   clock?: Clock
   crypto?: CryptoAdapter
   /** Requests to Jiko: the transport (default `createNodeHttpAdapter()`, keep-alive node:http), timeout, body cap. */
@@ -143,6 +153,8 @@ export interface ResolvedOptions {
   onSession: SessionHook | undefined
   apiSigning: ApiSigningOptions | undefined
   apiFetch: typeof fetch | undefined
+  /** The inspector, already wrapped in `redactingInspector` unless `inspectUnredacted`. */
+  inspect: ((event: StepInspectionEvent) => void) | undefined
   clock: Clock | undefined
   crypto: CryptoAdapter
   http: Omit<HttpOptions, 'signal'> | undefined
@@ -178,9 +190,17 @@ export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
     onSession: options.onSession,
     apiSigning: options.apiSigning,
     apiFetch: options.apiFetch,
+    inspect: inspectorOf(options),
     clock: options.clock,
     crypto: options.crypto ?? nodeCryptoAdapter,
     // Keep-alive node:http unless the app brings its own transport (fetch costs more client CPU per request).
     http: { ...options.http, http: options.http?.http ?? createNodeHttpAdapter(options.http) },
   }
+}
+
+function inspectorOf(options: JikoAuthOptions): ((event: StepInspectionEvent) => void) | undefined {
+  const { inspect } = options
+  if (!inspect) return undefined
+  if (!options.inspectUnredacted) return redactingInspector(inspect)
+  return typeof inspect === 'function' ? inspect : (event) => inspect.next?.(event)
 }

@@ -21,16 +21,40 @@ export interface MachineStepResult<TMachine extends AnyStateMachine> {
 export interface MachineStepperOptions {
   /** How long one invoked effect (a token request, say) may take before the step is given up (default 30 s). */
   timeoutMs?: number
-  /** Receives what the machine did, in XState's inspection-event shape (`@xstate.event`, `@xstate.snapshot`). */
+  /**
+   * Receives what the machine does, in the shape of XState's inspection events (`@xstate.actor` when a step starts,
+   * then `@xstate.event` and `@xstate.snapshot` for each event it takes), so an XState inspector can show it. Each
+   * step is one actor of the inspector's: `actorRef.sessionId` is `<machine id>:<step number>`. The events carry
+   * secrets as they are: wrap the observer in `redactingInspector` unless it runs on your own machine only.
+   */
   inspect?: (event: StepInspectionEvent) => void
   /** Called with a background effect's failure (a revocation spawned at logout, say); the step never waits for it. */
   onBackgroundError?: (error: unknown) => void
 }
 
-/** One thing the stepper saw, as XState's inspector protocol names it. */
+/** Who an inspection event is about: one step of the machine, named as XState names an actor. */
+export interface StepActorRef {
+  id: string
+  sessionId: string
+}
+
+/** One thing the stepper saw, as XState's inspection protocol names it. */
 export type StepInspectionEvent =
-  | { type: '@xstate.event'; event: { type: string }; sourceId?: string }
-  | { type: '@xstate.snapshot'; snapshot: Snapshot<unknown>; event: { type: string } }
+  | { type: '@xstate.actor'; rootId: string; actorRef: StepActorRef }
+  | {
+      type: '@xstate.event'
+      rootId: string
+      actorRef: StepActorRef
+      sourceRef: undefined
+      event: { type: string }
+    }
+  | {
+      type: '@xstate.snapshot'
+      rootId: string
+      actorRef: StepActorRef
+      event: { type: string }
+      snapshot: Snapshot<unknown>
+    }
 
 /** A promise actor's logic as `fromPromise` builds it: its `config` is the function that does the work. */
 type PromiseCreator = (args: {
@@ -95,10 +119,27 @@ export function createMachineStepper<TMachine extends AnyStateMachine>(
     return [result, actions]
   }
 
-  function inspect(snapshot: SnapshotFrom<TMachine>, event: { type: string }) {
-    if (!options.inspect) return
-    options.inspect({ type: '@xstate.event', event })
-    options.inspect({ type: '@xstate.snapshot', snapshot: machine.getPersistedSnapshot(snapshot), event })
+  let steps = 0
+
+  /** The inspector's actor for one step, announced; undefined without an inspector. */
+  function inspectedActor(): StepActorRef | undefined {
+    if (!options.inspect) return undefined
+    steps += 1
+    const actorRef = { id: machine.id, sessionId: `${machine.id}:${steps}` }
+    options.inspect({ type: '@xstate.actor', rootId: actorRef.sessionId, actorRef })
+    return actorRef
+  }
+
+  function inspect(
+    actorRef: StepActorRef | undefined,
+    snapshot: SnapshotFrom<TMachine>,
+    event: { type: string },
+  ) {
+    if (!actorRef || !options.inspect) return
+    const rootId = actorRef.sessionId
+    options.inspect({ type: '@xstate.event', rootId, actorRef, sourceRef: undefined, event })
+    const persisted = machine.getPersistedSnapshot(snapshot)
+    options.inspect({ type: '@xstate.snapshot', rootId, actorRef, event, snapshot: persisted })
   }
 
   async function step(
@@ -112,10 +153,11 @@ export function createMachineStepper<TMachine extends AnyStateMachine>(
         : collect(() => machine.getInitialSnapshot(scope, stepOptions.input))[0]
     ) as SnapshotFrom<TMachine>
     let next: { type: string } = event
+    const actorRef = inspectedActor()
     for (;;) {
       const [after, actions] = collect(() => machine.transition(snapshot, next, scope))
       snapshot = after as SnapshotFrom<TMachine>
-      inspect(snapshot, next)
+      inspect(actorRef, snapshot, next)
       const effects = actions.filter(isSpawn)
       for (const effect of effects.filter((e) => !invokeIds.has(e.params.id))) runInBackground(effect)
       const invoked = effects.filter((e) => invokeIds.has(e.params.id))

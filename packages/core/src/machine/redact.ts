@@ -5,18 +5,27 @@ const SECRET_NAMES =
 const SECRET_KEY = new RegExp(`^(?:${SECRET_NAMES})$`)
 const SECRET_PARAM = new RegExp(`([?&](?:${SECRET_NAMES})=)[^&#]*`, 'g')
 
-function redactValue(value: unknown, key: string | undefined, seen: WeakSet<object>): unknown {
+function redactValue(value: unknown, key: string | undefined, copies: WeakMap<object, unknown>): unknown {
   if (typeof value === 'string') {
     if (key !== undefined && SECRET_KEY.test(key)) return REDACTED
     return key === 'url' || key === 'authorizationUrl' ? value.replace(SECRET_PARAM, `$1${REDACTED}`) : value
   }
+  if (typeof value !== 'object' || value === null) return value
+  // An object met twice (an effect's output is also in the next context) gets the same redacted copy.
+  if (copies.has(value)) return copies.get(value)
+  if (Array.isArray(value)) {
+    const copy: unknown[] = []
+    copies.set(value, copy)
+    for (const item of value) copy.push(redactValue(item, undefined, copies))
+    return copy
+  }
   // Only plain data is copied; class instances (actor refs, machines) are left for the serializer to summarise.
-  if (typeof value !== 'object' || value === null || seen.has(value)) return value
-  seen.add(value)
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, undefined, seen))
   const proto = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return value
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, k, seen)]))
+  const copy: Record<string, unknown> = {}
+  copies.set(value, copy)
+  for (const [k, v] of Object.entries(value)) copy[k] = redactValue(v, k, copies)
+  return copy
 }
 
 /**
@@ -32,7 +41,7 @@ function redactValue(value: unknown, key: string | undefined, seen: WeakSet<obje
  * ```
  */
 export function redact<T>(value: T): T {
-  return redactValue(value, undefined, new WeakSet()) as T
+  return redactValue(value, undefined, new WeakMap()) as T
 }
 
 /**
