@@ -65,12 +65,25 @@ const TYPES = {
   '.css': 'text/css',
   '.svg': 'image/svg+xml',
   '.map': 'application/json',
+  '.png': 'image/png',
 }
+
+/** What the demo asks Jiko for; the page shows it beside what was granted. */
+const SCOPES = ['openid', 'profile', 'pockets.read']
 
 function serveStatic(res, path) {
   const root = join(appDir, 'dist')
-  const file = normalize(join(root, path === '/' ? 'index.html' : path))
-  const target = file.startsWith(root) && existsSync(file) && extname(file) ? file : join(root, 'index.html')
+  // Browsers ask for /favicon.ico whatever the page says: answer with the page's icon.
+  const file = normalize(
+    join(root, path === '/' ? 'index.html' : path === '/favicon.ico' ? 'favicon.svg' : path),
+  )
+  const inside = file.startsWith(root)
+  // A missing file is a 404; only extension-less paths (the page's own routes) fall back to index.html.
+  if (inside && extname(file) && !existsSync(file)) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found')
+    return
+  }
+  const target = inside && existsSync(file) && extname(file) ? file : join(root, 'index.html')
   if (!existsSync(target)) {
     res
       .writeHead(500, { 'content-type': 'text/plain' })
@@ -131,7 +144,7 @@ export async function startDemo(settings = settingsFromEnv()) {
     // The page itself is the redirect target (SPA-callback mode), so the machine visibly passes through
     // awaitingCallback and exchanging in the browser.
     redirectUri: `${origin}/`,
-    scopes: ['openid', 'profile', 'pockets.read'],
+    scopes: SCOPES,
     privateKey: keys.privateKey,
     apiSigning: { privateKey: apiKeys.privateKey, keyId: apiKeys.keyId, alg: apiKeys.alg },
     storage,
@@ -165,6 +178,7 @@ export async function startDemo(settings = settingsFromEnv()) {
     const path = (req.url ?? '/').split('?')[0]
     if (path.startsWith('/auth/')) return authRoutes(req, res)
     if (path === '/api/pockets') return pockets(req, res)
+    if (path === '/api/demo') return sendJson(res, 200, { scopes: SCOPES })
     if (req.method === 'GET') return serveStatic(res, path)
     res.writeHead(405).end()
   })

@@ -1,14 +1,17 @@
-import { redact } from '@jiko-auth/core/machine'
+import { redactForInspector } from '@jiko-auth/core/machine'
 import { JikoAuthProvider, serverAdapter, useJikoAuth } from '@jiko-auth/react'
 import { createBrowserInspector } from '@statelyai/inspect'
-import { useEffect, useMemo, useState } from 'react'
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react'
 import type { InspectionEvent } from 'xstate'
+import { canReachStately, localInspector, STATELY_INSPECTOR_URL } from './inspector.js'
 import { MachineDiagram } from './MachineDiagram.js'
 import { Timeline } from './Timeline.js'
 import { timeline } from './timeline.js'
 
 const adapter = serverAdapter({ baseUrl: '/auth' })
 const INSPECTOR_KEY = 'jiko-demo:inspector'
+const LOCAL_VIEW_KEY = 'jiko-demo:local-inspector'
+let reconnected = false
 
 interface Pocket {
   id: string
@@ -112,9 +115,50 @@ function Pockets({ expiresAt }: { expiresAt: number | undefined }) {
   )
 }
 
+/** The OIDC scopes: they ask for who the user is (the id_token), not for access to an API. */
+const IDENTITY_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'offline_access'])
+
+const listOf = (words: string[]) => words.map((word) => `“${word}”`).join(' and ')
+
+/** Why the access token's scopes differ from what the demo asked for, in a sentence; undefined when they don't. */
+export function scopesNote(asked: string[], granted: string[]): string | undefined {
+  const missing = asked.filter((scope) => !granted.includes(scope))
+  if (missing.length === 0) return undefined
+  const identity = missing.filter((scope) => IDENTITY_SCOPES.has(scope))
+  const refused = missing.filter((scope) => !IDENTITY_SCOPES.has(scope))
+  const sentences = [`The demo asked for ${asked.join(' ')}.`]
+  if (identity.length > 0) {
+    sentences.push(
+      `${listOf(identity)} ${identity.length > 1 ? 'are identity scopes' : 'is an identity scope'}: ` +
+        'they gave the server your id_token (who you are, above), not access to an API, so the access token ' +
+        `carries ${granted.length > 0 ? granted.join(' ') : 'no API scope'}.`,
+    )
+  }
+  if (refused.length > 0) sentences.push(`Jiko did not grant ${listOf(refused)}.`)
+  return sentences.join(' ')
+}
+
+/** The scopes the demo server asks Jiko for (it says so at /api/demo). */
+function useRequestedScopes(): string[] | undefined {
+  const [scopes, setScopes] = useState<string[] | undefined>()
+  useEffect(() => {
+    let live = true
+    fetch('/api/demo')
+      .then((response) => response.json() as Promise<{ scopes?: string[] }>)
+      .then((body) => live && setScopes(body.scopes))
+      .catch(() => undefined)
+    return () => {
+      live = false
+    }
+  }, [])
+  return scopes
+}
+
 function Account() {
   const { state, isAuthenticated, isLoading, session, error, login, logout, refresh, reset } = useJikoAuth()
   const seconds = useCountdown(session?.expiresAt)
+  const requested = useRequestedScopes()
+  const note = session && requested ? scopesNote(requested, session.scopes) : undefined
   return (
     <section aria-labelledby="account-title" className="card">
       <h2 id="account-title">Account</h2>
@@ -124,12 +168,31 @@ function Account() {
       {error && state !== 'authenticated' && (
         <div role="alert" className="error">
           <p>{describeError(error.code)}</p>
-          <p className="muted">
+          {error.code === 'JIKO_AUTHORIZATION_ERROR' ? (
+            <p className="hint">
+              To use another account, choose “Not you? Use another account” on Jiko’s page after signing in
+              again.
+            </p>
+          ) : null}
+          <p className="hint">
             <code>{error.code}</code>
           </p>
-          <button type="button" onClick={state === 'error' ? reset : () => login()}>
-            {state === 'error' ? 'Back' : 'Sign in again'}
-          </button>
+          <div className="row start">
+            <button
+              type="button"
+              onClick={() => {
+                if (state === 'error') reset()
+                login({ returnTo: '/' })
+              }}
+            >
+              Sign in again
+            </button>
+            {state === 'error' ? (
+              <button type="button" className="secondary" onClick={reset}>
+                Dismiss
+              </button>
+            ) : null}
+          </div>
         </div>
       )}
       {isAuthenticated && session ? (
@@ -139,18 +202,23 @@ function Account() {
             <dd data-testid="user-name">{session.user?.name ?? '—'}</dd>
             <dt>Subject</dt>
             <dd data-testid="subject">{session.subject}</dd>
-            <dt>Scopes</dt>
-            <dd>{session.scopes.join(', ')}</dd>
+            <dt>Granted scopes</dt>
+            <dd data-testid="granted-scopes">{session.scopes.join(' ') || '—'}</dd>
             <dt>Access token expires in</dt>
             <dd data-testid="countdown" aria-live="off">
               {seconds} s
             </dd>
           </dl>
-          <div className="row">
+          {note ? (
+            <p className="hint" data-testid="scopes-note">
+              {note}
+            </p>
+          ) : null}
+          <div className="row start actions">
             <button type="button" onClick={refresh}>
               Refresh now
             </button>
-            <button type="button" onClick={logout}>
+            <button type="button" className="end" onClick={logout}>
               Sign out
             </button>
           </div>
@@ -173,46 +241,180 @@ function Account() {
 
 function Diagram() {
   const { state } = useJikoAuth()
+  const steps = useSyncExternalStore(timeline.subscribe, timeline.getSnapshot, timeline.getSnapshot)
+  const newest = steps.at(-1)
   return (
-    <section aria-labelledby="diagram-title" className="card">
+    <section aria-labelledby="diagram-title" className="card diagram-card">
       <h2 id="diagram-title">The flow machine, live</h2>
-      <MachineDiagram current={state} />
+      <MachineDiagram current={state} taken={newest?.to === state ? newest : undefined} />
     </section>
   )
 }
 
-export function App() {
-  const [inspecting, setInspecting] = useState(() => localStorage.getItem(INSPECTOR_KEY) === 'on')
-  const inspect = useMemo(() => {
-    const stately = inspecting ? createBrowserInspector({ serialize: redact }) : undefined
-    return (event: InspectionEvent) => {
-      timeline.inspect(event)
-      stately?.inspect.next?.(event)
+function LocalInspectorView({ onHide }: { onHide: () => void }) {
+  const records = useSyncExternalStore(
+    localInspector.subscribe,
+    localInspector.getSnapshot,
+    localInspector.getSnapshot,
+  )
+  return (
+    <section aria-labelledby="local-inspector-title" className="card" data-testid="local-inspector">
+      <div className="row">
+        <h2 id="local-inspector-title">Inspector, local view</h2>
+        <button type="button" className="link" onClick={onHide}>
+          Hide
+        </button>
+      </div>
+      <p className="muted">
+        What the XState inspector receives from the page's machine, newest first, passed through core's{' '}
+        <code>redact</code>: tokens, codes, verifiers and <code>state</code> read “[redacted]”.
+      </p>
+      <ol
+        className="inspection"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a list that scrolls must be reachable by keyboard
+        tabIndex={0}
+        aria-labelledby="local-inspector-title"
+      >
+        {[...records].reverse().map((record) => (
+          <li key={record.id} className={`inspection-${record.kind}`}>
+            <time dateTime={new Date(record.at).toISOString()}>
+              {new Date(record.at).toLocaleTimeString()}
+            </time>{' '}
+            {record.detail ? (
+              <details>
+                <summary>{record.summary}</summary>
+                <pre>{record.detail}</pre>
+              </details>
+            ) : (
+              <span>{record.summary}</span>
+            )}
+          </li>
+        ))}
+      </ol>
+    </section>
+  )
+}
+
+type StatelyStatus = 'off' | 'checking' | 'connected' | 'unreachable' | 'blocked'
+
+const STATELY_MESSAGES: Record<Exclude<StatelyStatus, 'off'>, string> = {
+  checking: 'Checking that Stately’s inspector (stately.ai) can be reached…',
+  connected:
+    'Stately’s inspector is open in its own window. It receives every event and snapshot of the machine, with tokens, codes and verifiers redacted.',
+  unreachable:
+    'Stately’s inspector cannot be reached: stately.ai did not answer this browser (offline, or blocked by a firewall or an extension), so no window was opened.',
+  blocked:
+    'The browser blocked the inspector’s pop-up window. Allow pop-ups for this page and switch the inspector on again.',
+}
+
+/** Stately's inspector, connected only once stately.ai answers; otherwise the page says so and offers its own view. */
+function useStatelyInspector() {
+  const [status, setStatus] = useState<StatelyStatus>('off')
+  const [inspector, setInspector] = useState<ReturnType<typeof createBrowserInspector> | undefined>()
+  const connect = useCallback(async () => {
+    setStatus('checking')
+    const fail = (why: StatelyStatus) => {
+      localStorage.setItem(INSPECTOR_KEY, 'off')
+      setStatus(why)
     }
-  }, [inspecting])
+    if (!(await canReachStately())) return fail('unreachable')
+    const opened = createBrowserInspector({ url: STATELY_INSPECTOR_URL, serialize: redactForInspector })
+    if (!opened.adapter.targetWindow) {
+      opened.stop()
+      return fail('blocked')
+    }
+    localStorage.setItem(INSPECTOR_KEY, 'on')
+    // The machine restarts so that the inspector sees it from its first event.
+    timeline.restart()
+    setInspector(opened)
+    setStatus('connected')
+  }, [])
+  const disconnect = useCallback(() => {
+    localStorage.setItem(INSPECTOR_KEY, 'off')
+    setInspector((current) => {
+      if (current) {
+        current.stop()
+        timeline.restart()
+      }
+      return undefined
+    })
+    setStatus('off')
+  }, [])
+  return { status, inspector, connect, disconnect }
+}
+
+export function App() {
+  const stately = useStatelyInspector()
+  const { connect } = stately
+  const [localView, setLocalView] = useState(() => localStorage.getItem(LOCAL_VIEW_KEY) === 'on')
+  const showLocalView = (on: boolean) => {
+    localStorage.setItem(LOCAL_VIEW_KEY, on ? 'on' : 'off')
+    setLocalView(on)
+  }
+  // The switch is remembered across the sign-in's round trip through Jiko (once per page: StrictMode runs effects twice).
+  useEffect(() => {
+    if (reconnected || localStorage.getItem(INSPECTOR_KEY) !== 'on') return
+    reconnected = true
+    void connect()
+  }, [connect])
+  const statelyInspector = stately.inspector
+  const inspect = useMemo(
+    () => (event: InspectionEvent) => {
+      timeline.inspect(event)
+      localInspector.inspect(event)
+      statelyInspector?.inspect.next?.(event)
+    },
+    [statelyInspector],
+  )
+  const on = stately.status !== 'off' && stately.status !== 'unreachable' && stately.status !== 'blocked'
   return (
     <main>
       <header className="row">
         <h1>jiko-auth demo</h1>
-        <label className="switch">
-          <input
-            type="checkbox"
-            checked={inspecting}
-            onChange={(event) => {
-              localStorage.setItem(INSPECTOR_KEY, event.target.checked ? 'on' : 'off')
-              setInspecting(event.target.checked)
-            }}
-          />{' '}
-          Connect the XState inspector
-        </label>
+        <div className="row inspector-controls">
+          <label className="switch">
+            <input
+              type="checkbox"
+              checked={on}
+              disabled={stately.status === 'checking'}
+              onChange={(event) => {
+                if (event.target.checked) void stately.connect()
+                else stately.disconnect()
+              }}
+            />{' '}
+            Connect Stately’s XState inspector
+          </label>
+          {localView ? null : (
+            <button type="button" className="link" onClick={() => showLocalView(true)}>
+              Local inspector view
+            </button>
+          )}
+        </div>
       </header>
-      <JikoAuthProvider key={String(inspecting)} adapter={adapter} inspect={inspect}>
+      <div role="status" className="inspector-status" data-testid="inspector-status">
+        {stately.status === 'off' ? null : (
+          <p
+            className={stately.status === 'connected' || stately.status === 'checking' ? 'note' : 'note warn'}
+          >
+            {STATELY_MESSAGES[stately.status]}{' '}
+            {(stately.status === 'unreachable' || stately.status === 'blocked') && !localView ? (
+              <button type="button" className="inline" onClick={() => showLocalView(true)}>
+                Show the local view instead
+              </button>
+            ) : null}
+          </p>
+        )}
+      </div>
+      <JikoAuthProvider key={statelyInspector ? 'stately' : 'page'} adapter={adapter} inspect={inspect}>
         <div className="grid">
-          <Account />
+          <div className="column">
+            <Account />
+            <Timeline />
+          </div>
           <Diagram />
         </div>
-        <Timeline />
       </JikoAuthProvider>
+      {localView ? <LocalInspectorView onHide={() => showLocalView(false)} /> : null}
     </main>
   )
 }

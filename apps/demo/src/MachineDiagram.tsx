@@ -1,117 +1,215 @@
-import { authMachine } from '@jiko-auth/core/machine'
-import { eventLabel } from './timeline.js'
+import layout from 'virtual:machine-layout'
+import { useEffect, useRef } from 'react'
+import { DIAGRAM_FONT } from './diagramLayout.js'
+import type { Step } from './timeline.js'
 
-interface Edge {
-  from: string
-  to: string
-  labels: string[]
-}
+const { label: LABEL, node: NODE } = DIAGRAM_FONT
 
-/** Nodes and edges read from the machine's own definition: nothing here is drawn by hand. */
-function graphOf() {
-  const nodes = Object.keys(authMachine.root.states)
-  const edges = new Map<string, Edge>()
-  for (const [from, node] of Object.entries(authMachine.root.states)) {
-    for (const [eventType, transitions] of node.transitions) {
-      for (const transition of transitions) {
-        for (const target of transition.target ?? []) {
-          const key = `${from}→${target.key}`
-          const edge = edges.get(key) ?? { from, to: target.key, labels: [] }
-          const label = eventLabel(eventType).replace(/^\w+ (done|failed)$/, '$1')
-          if (!edge.labels.includes(label)) edge.labels.push(label)
-          edges.set(key, edge)
-        }
-      }
+/** An edge's route as an SVG path, corners slightly rounded. */
+function pathOf(points: Array<{ x: number; y: number }>): string {
+  const [first, ...rest] = points
+  if (!first) return ''
+  let d = `M${first.x},${first.y}`
+  for (let i = 0; i < rest.length; i++) {
+    const here = rest[i] as { x: number; y: number }
+    const next = rest[i + 1]
+    const previous = (i === 0 ? first : rest[i - 1]) as { x: number; y: number }
+    if (!next) {
+      d += ` L${here.x},${here.y}`
+      break
     }
+    // Cut the corner by up to 5 px on each side and join with a quadratic curve.
+    const r = Math.min(
+      5,
+      Math.hypot(here.x - previous.x, here.y - previous.y) / 2,
+      Math.hypot(next.x - here.x, next.y - here.y) / 2,
+    )
+    const towards = (a: { x: number; y: number }, length: number) => {
+      const d0 = Math.hypot(a.x - here.x, a.y - here.y) || 1
+      return { x: here.x + ((a.x - here.x) / d0) * length, y: here.y + ((a.y - here.y) / d0) * length }
+    }
+    const a = towards(previous, r)
+    const b = towards(next, r)
+    d += ` L${a.x},${a.y} Q${here.x},${here.y} ${b.x},${b.y}`
   }
-  return { nodes, edges: [...edges.values()] }
+  return d
 }
 
-const { nodes, edges } = graphOf()
-const WIDTH = 720
-const HEIGHT = 440
-const RADIUS = 170
-const position = (name: string) => {
-  const angle = (nodes.indexOf(name) / nodes.length) * 2 * Math.PI - Math.PI / 2
-  return { x: WIDTH / 2 + RADIUS * 1.6 * Math.cos(angle), y: HEIGHT / 2 + RADIUS * Math.sin(angle) }
+/** What an edge label's line means, for its tooltip. */
+function meaning(from: string, type: string): string {
+  if (type.startsWith('xstate.done.actor.')) return `${layout.requests[from] ?? 'the request'} succeeded`
+  if (type.startsWith('xstate.error.actor.')) return `${layout.requests[from] ?? 'the request'} failed`
+  if (type.startsWith('xstate.after.')) return 'the timer: shortly before the access token expires'
+  return `the page sent ${type}`
 }
 
-const HALF_WIDTH = 62
-const HALF_HEIGHT = 18
-
-/** Where a line leaving a node's centre in direction (dx, dy) crosses its border. */
-function border(center: { x: number; y: number }, dx: number, dy: number) {
-  const scale = Math.min(HALF_WIDTH / Math.abs(dx || 1e-9), HALF_HEIGHT / Math.abs(dy || 1e-9))
-  return { x: center.x + dx * scale, y: center.y + dy * scale }
-}
+const time = (at: number) => new Date(at).toLocaleTimeString()
 
 /**
- * The flow machine as a graph generated from `authMachine.root.states`, the current state highlighted.
+ * `authMachine` drawn from its own definition, laid out by ELK at build time (`virtual:machine-layout`). The
+ * current state is filled; the transition just taken, and its event, are highlighted.
  */
-export function MachineDiagram({ current }: { current: string }) {
+export function MachineDiagram({ current, taken }: { current: string; taken: Step | undefined }) {
+  const scroller = useRef<HTMLElement>(null)
+  // On a narrow screen the diagram scrolls sideways: keep the current state in view, also when the width changes.
+  useEffect(() => {
+    const box = scroller.current
+    if (!box) return
+    const center = (behavior: ScrollBehavior) => {
+      const node = box.querySelector<SVGGElement>(`[data-state="${current}"]`)
+      if (!node || box.scrollWidth <= box.clientWidth) return
+      const { x, width } = node.getBBox()
+      box.scrollTo({ left: x + width / 2 - box.clientWidth / 2, behavior })
+    }
+    center('smooth')
+    const resized = new ResizeObserver(() => center('instant'))
+    resized.observe(box)
+    return () => resized.disconnect()
+  }, [current])
+  const takenEdge = taken?.from ? `${taken.from}→${taken.to}` : undefined
+  const requests = Object.entries(layout.requests)
   return (
-    <svg
-      viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
-      role="img"
-      aria-label={`State machine diagram; current state: ${current}`}
-      className="diagram"
-    >
-      <defs>
-        <marker
-          id="arrow"
-          viewBox="0 0 10 10"
-          refX="9"
-          refY="5"
-          markerWidth="7"
-          markerHeight="7"
-          orient="auto"
+    <figure className="machine">
+      <p className="scroll-hint">Drawn full size: scroll the diagram sideways to see all of it.</p>
+      <section
+        className="diagram-scroll"
+        ref={scroller}
+        aria-label="State machine diagram"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls must be reachable by keyboard
+        tabIndex={0}
+      >
+        <svg
+          className="diagram"
+          width={layout.width}
+          height={layout.height}
+          viewBox={`0 0 ${layout.width} ${layout.height}`}
+          role="img"
+          aria-label={`The flow machine's states and transitions; current state: ${current}`}
         >
-          <path d="M0,0 L10,5 L0,10 z" fill="#8a94a6" />
-        </marker>
-      </defs>
-      {edges.map((edge) => {
-        const a = position(edge.from)
-        const b = position(edge.to)
-        // Bend each edge to its left so that A→B and B→A do not overlap; start and end on the nodes' borders.
-        const dx = b.x - a.x
-        const dy = b.y - a.y
-        const length = Math.hypot(dx, dy) || 1
-        const cx = (a.x + b.x) / 2 - (dy / length) * 40
-        const cy = (a.y + b.y) / 2 + (dx / length) * 40
-        const start = border(a, cx - a.x, cy - a.y)
-        const end = border(b, cx - b.x, cy - b.y)
-        return (
-          <g key={`${edge.from}-${edge.to}`} className="edge">
-            <path d={`M${start.x},${start.y} Q${cx},${cy} ${end.x},${end.y}`} markerEnd="url(#arrow)" />
-            <text x={cx} y={cy}>
-              {edge.labels.join(' / ')}
-            </text>
-          </g>
-        )
-      })}
-      {nodes.map((name) => {
-        const { x, y } = position(name)
-        const active = name === current
-        return (
-          <g
-            key={name}
-            className={active ? 'node active' : 'node'}
-            data-state={name}
-            aria-current={active || undefined}
-          >
-            <rect
-              x={x - HALF_WIDTH}
-              y={y - HALF_HEIGHT}
-              width={HALF_WIDTH * 2}
-              height={HALF_HEIGHT * 2}
-              rx={HALF_HEIGHT}
-            />
-            <text x={x} y={y + 5}>
-              {name}
-            </text>
-          </g>
-        )
-      })}
-    </svg>
+          <defs>
+            {['arrow', 'arrow-taken'].map((id) => (
+              <marker
+                key={id}
+                id={id}
+                viewBox="0 0 10 10"
+                refX="9"
+                refY="5"
+                markerUnits="userSpaceOnUse"
+                markerWidth={id === 'arrow' ? 9 : 11}
+                markerHeight={id === 'arrow' ? 9 : 11}
+                orient="auto"
+              >
+                <path d="M0,0 L10,5 L0,10 z" className={id} />
+              </marker>
+            ))}
+          </defs>
+          {layout.edges.map((edge) => {
+            const isTaken = edge.id === takenEdge
+            return (
+              <g key={edge.id} className={isTaken ? 'edge taken' : 'edge'} data-edge={edge.id}>
+                <path d={pathOf(edge.points)} markerEnd={`url(#${isTaken ? 'arrow-taken' : 'arrow'})`} />
+              </g>
+            )
+          })}
+          {layout.edges.map((edge) => {
+            const isTaken = edge.id === takenEdge
+            return (
+              <g key={edge.id} className={isTaken ? 'edge-label taken' : 'edge-label'} data-edge={edge.id}>
+                <rect
+                  className="label-box"
+                  x={edge.label.x}
+                  y={edge.label.y}
+                  width={edge.label.width}
+                  height={edge.label.height}
+                  rx={3}
+                />
+                {edge.events.map((event, i) => (
+                  <text
+                    key={event.label}
+                    className={isTaken && taken?.event === event.type ? 'label taken' : 'label'}
+                    x={edge.label.x + LABEL.padding}
+                    y={edge.label.y + LABEL.padding + (i + 0.5) * LABEL.lineHeight}
+                  >
+                    <title>{`${edge.from} → ${edge.to}: ${meaning(edge.from, event.type)}`}</title>
+                    {event.label}
+                  </text>
+                ))}
+              </g>
+            )
+          })}
+          {layout.nodes.map((node) => {
+            const active = node.id === current
+            return (
+              <g
+                key={node.id}
+                className={active ? 'node active' : 'node'}
+                data-state={node.id}
+                aria-current={active || undefined}
+              >
+                <rect
+                  className="pill"
+                  x={node.x}
+                  y={node.y}
+                  width={node.width}
+                  height={node.height}
+                  rx={NODE.height / 2}
+                />
+                <text x={node.x + node.width / 2} y={node.y + node.height / 2}>
+                  {node.id}
+                </text>
+              </g>
+            )
+          })}
+        </svg>
+      </section>
+      <figcaption>
+        <p className="last-step" data-testid="last-step" aria-live="polite">
+          {taken?.from ? (
+            <>
+              Last step: <code>{taken.from}</code> → <code>{taken.to}</code> on <code>{taken.label}</code> at{' '}
+              <time dateTime={new Date(taken.at).toISOString()}>{time(taken.at)}</time>
+            </>
+          ) : (
+            <>
+              Now in <code>{current}</code>
+              {taken ? (
+                <>
+                  {' '}
+                  since the page loaded at{' '}
+                  <time dateTime={new Date(taken.at).toISOString()}>{time(taken.at)}</time>
+                </>
+              ) : null}
+            </>
+          )}
+        </p>
+        <dl className="legend">
+          <dt>
+            <code>LOGIN</code>, <code>CALLBACK</code>…
+          </dt>
+          <dd>events the page sends: a button, the return from Jiko, a session found on load</dd>
+          <dt>
+            <code>done</code> / <code>failed</code>
+          </dt>
+          <dd>
+            the state's request to the server succeeded / failed (
+            {requests.map(([state, request], i) => (
+              <span key={state}>
+                {i > 0 ? ', ' : ''}
+                {state}: <code>{request}</code>
+              </span>
+            ))}
+            )
+          </dd>
+          <dt>
+            <code>timer</code>
+          </dt>
+          <dd>fires shortly before the access token expires, to refresh it ahead</dd>
+          <dt>
+            <code>[guard]</code>
+          </dt>
+          <dd>taken only when that condition holds</dd>
+        </dl>
+      </figcaption>
+    </figure>
   )
 }

@@ -1,6 +1,9 @@
 // The demo in a real browser: Debian's chromium driven by playwright-core, the real emulator pages, SQLite sessions.
+// Looked at as a user would: screenshots at 1280×800 and 390×844, the diagram's drawn boxes measured (no label on
+// another label or on a state, none under 12 px), an axe-core scan of each screen, no console error.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,6 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const startScript = fileURLToPath(new URL('../server/start.mjs', import.meta.url))
 const artifacts = fileURLToPath(new URL('../test-artifacts/', import.meta.url))
+const docs = fileURLToPath(new URL('../docs/', import.meta.url))
+const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
+const STATELY = 'https://stately.ai/'
+
+const SIZES = {
+  wide: { width: 1280, height: 800 },
+  narrow: { width: 390, height: 844 },
+} as const
 
 function chromiumPath(): string {
   try {
@@ -26,6 +37,17 @@ let env: Record<string, string>
 let origin: string
 let context: BrowserContext
 let page: Page
+const consoleErrors: string[] = []
+
+/**
+ * Takes out the one console error a refused sign-in makes: the server answers the page's POST of the callback with
+ * 400 (access_denied), and Chrome logs every 4xx. Anything else stays for the last test to report.
+ */
+function expectRefusedCallbackError() {
+  const index = consoleErrors.findIndex((text) => /status of 400 .*\/auth\/callback\)$/.test(text))
+  expect(index, consoleErrors.join('\n')).toBeGreaterThanOrEqual(0)
+  consoleErrors.splice(index, 1)
+}
 
 async function startDemo() {
   const child = spawn(process.execPath, [startScript], {
@@ -33,12 +55,15 @@ async function startDemo() {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk
-  })
+  // The server's log, for when a test fails: test-artifacts/demo.log.
+  const log = createWriteStream(join(artifacts, 'demo.log'), { flags: 'a' })
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      output += chunk
+      log.write(chunk)
+    })
+  }
+  child.once('exit', () => log.end())
   const started = Date.now()
   while (!output.includes('Ctrl-C stops everything')) {
     if (child.exitCode !== null || Date.now() - started > 20_000)
@@ -58,18 +83,143 @@ async function stopDemo() {
   })
 }
 
-const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
 const machineState = () => page.getByTestId('state')
 const timelineStates = async () =>
   page
     .locator('[data-testid=timeline] li')
     .evaluateAll((items) => items.map((li) => li.getAttribute('data-state')))
+/** An SVG text as drawn: without its tooltip (<title>). */
+const shownText = (el: Element) =>
+  [...el.childNodes]
+    .filter((node) => node.nodeType === Node.TEXT_NODE)
+    .map((node) => node.textContent)
+    .join('')
 
-async function signInThroughJiko(decision: 'Approve' | 'Deny') {
+/** The timeline's first line (the newest step), in words. */
+const newestStep = () => page.locator('[data-testid=timeline] li').first().locator('.words').textContent()
+
+interface Box {
+  name: string
+  left: number
+  top: number
+  right: number
+  bottom: number
+  fontPx?: number
+}
+
+/** The diagram as drawn: the box of every label line, label background, state and state name, in screen pixels. */
+async function diagramBoxes() {
+  return page.evaluate(() => {
+    const svg = document.querySelector('svg.diagram') as SVGSVGElement
+    const scale = svg.getScreenCTM()?.a ?? 1
+    const boxes = (selector: string, name: (el: Element) => string) =>
+      [...svg.querySelectorAll(selector)].map((el) => {
+        const { left, top, right, bottom } = el.getBoundingClientRect()
+        const fontPx = Number.parseFloat(getComputedStyle(el).fontSize) * scale
+        return { name: name(el), left, top, right, bottom, fontPx }
+      })
+    const edgeOf = (el: Element) => el.closest('[data-edge]')?.getAttribute('data-edge') ?? '?'
+    const stateOf = (el: Element) => el.closest('[data-state]')?.getAttribute('data-state') ?? '?'
+    return {
+      lines: boxes('.edge-label text', (el) => `${edgeOf(el)} “${el.lastChild?.textContent}”`),
+      labels: boxes('.edge-label rect', edgeOf),
+      nodes: boxes('.node rect', stateOf),
+      names: boxes('.node text', stateOf),
+    }
+  })
+}
+
+const overlap = (a: Box, b: Box) =>
+  a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5
+const inside = (inner: Box, outer: Box) =>
+  inner.left >= outer.left - 0.5 &&
+  inner.right <= outer.right + 0.5 &&
+  inner.top >= outer.top - 0.5 &&
+  inner.bottom <= outer.bottom + 0.5
+
+/** What a reader would trip on in the diagram, in words: an empty list when it reads well. */
+async function diagramProblems(): Promise<string[]> {
+  const { lines, labels, nodes, names } = await diagramBoxes()
+  const problems: string[] = []
+  if (lines.length < 15 || nodes.length !== 7)
+    problems.push(`drew ${lines.length} labels, ${nodes.length} states`)
+  for (const text of [...lines, ...names]) {
+    if ((text.fontPx ?? 0) < 12) problems.push(`${text.name} is drawn at ${text.fontPx} px`)
+  }
+  const all = [
+    ...lines.map((line) => ({ ...line, kind: 'label' })),
+    ...names.map((n) => ({ ...n, kind: 'state' })),
+  ]
+  for (const [i, a] of all.entries()) {
+    for (const b of all.slice(i + 1)) if (overlap(a, b)) problems.push(`${a.name} overlaps ${b.name}`)
+  }
+  for (const [i, a] of labels.entries()) {
+    for (const b of labels.slice(i + 1))
+      if (overlap(a, b)) problems.push(`label ${a.name} overlaps label ${b.name}`)
+    for (const node of nodes)
+      if (overlap(a, node)) problems.push(`label ${a.name} overlaps state ${node.name}`)
+  }
+  for (const [i, a] of nodes.entries()) {
+    for (const b of nodes.slice(i + 1)) if (overlap(a, b)) problems.push(`state ${a.name} overlaps ${b.name}`)
+  }
+  // Each text within its own shape: no name overflowing its pill, no label line past its background.
+  for (const name of names) {
+    const node = nodes.find((n) => n.name === name.name)
+    if (!node || !inside(name, node)) problems.push(`“${name.name}” overflows its state`)
+  }
+  for (const line of lines) {
+    const label = labels.find((l) => line.name.startsWith(`${l.name} `))
+    if (!label || !inside(line, label)) problems.push(`${line.name} overflows its label`)
+  }
+  return problems
+}
+
+/** axe-core's serious and critical findings on the page as it is. */
+async function accessibilityProblems(): Promise<string[]> {
+  await page.addScriptTag({ path: axeSource })
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as { axe: { run: (context: Document) => Promise<{ violations: unknown[] }> } }
+    ).axe
+    const result = await axe.run(document)
+    return result.violations as Array<{
+      id: string
+      impact: string
+      help: string
+      nodes: Array<{ target: string[] }>
+    }>
+  })
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
+}
+
+/** Screenshots at both sizes, with the diagram measured and axe's scan at each. */
+async function lookAt(screen: string) {
+  for (const [size, viewport] of Object.entries(SIZES)) {
+    await page.setViewportSize(viewport)
+    await page.evaluate(() => document.fonts.ready)
+    await page.screenshot({ path: join(artifacts, `${screen}-${size}.png`), fullPage: true })
+    if (process.env.UPDATE_DOCS_SCREENSHOT && screen === '2-signed-in' && size === 'wide') {
+      await page.screenshot({ path: join(docs, 'demo.png'), fullPage: true })
+    }
+    expect(await diagramProblems(), `${screen} at ${size}`).toEqual([])
+    expect(await accessibilityProblems(), `${screen} at ${size}`).toEqual([])
+  }
+  await page.setViewportSize(SIZES.wide)
+}
+
+async function signInThroughJiko(decision: 'Approve' | 'Deny', user = 'alice') {
   await page.getByRole('button', { name: 'Sign in with Jiko' }).click()
-  await page.getByLabel('User').fill('alice')
-  await page.getByLabel('Password').fill('alice-password')
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  // Jiko asks who you are, unless it still has a session (after a denial, say): then straight to consent.
+  const form = page.getByLabel('User')
+  const consent = page.getByRole('list', { name: 'Requested scopes' })
+  await expect.poll(async () => (await form.isVisible()) || (await consent.isVisible())).toBe(true)
+  if (await form.isVisible()) {
+    await form.fill(user)
+    await page.getByLabel('Password').fill(`${user}-password`)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+  }
   await expect
     .poll(() => page.getByRole('list', { name: 'Requested scopes' }).textContent())
     .toContain('pockets.read')
@@ -78,6 +228,8 @@ async function signInThroughJiko(decision: 'Approve' | 'Deny') {
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true })
+  rmSync(join(artifacts, 'demo.log'), { force: true })
+  mkdirSync(docs, { recursive: true })
   const [port, emulatorPort] = [await freePort(), await freePort()]
   env = {
     DEMO_PORT: String(port),
@@ -92,6 +244,7 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'jiko-chromium-')), {
     executablePath: chromiumPath(),
     headless: true,
+    viewport: SIZES.wide,
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -102,6 +255,16 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   })
+  // Whatever network this machine has, Stately's inspector is unreachable until a test says otherwise.
+  await context.route(`${STATELY}**`, (route) => route.abort('internetdisconnected'))
+  context.on('console', (message) => {
+    if (message.type() !== 'error') return
+    const where = message.location().url
+    // The reachability check of stately.ai fails on purpose in the offline test.
+    if (where.startsWith(STATELY) || message.text().includes(STATELY)) return
+    consoleErrors.push(`${message.text()} (${where})`)
+  })
+  context.on('weberror', (error) => consoleErrors.push(error.error().message))
   page = context.pages()[0] ?? (await context.newPage())
 })
 
@@ -111,10 +274,14 @@ afterAll(async () => {
 })
 
 describe('the demo in chromium', () => {
-  it('signs in through the real pages and draws every state of the flow', async () => {
+  it('signed out: the diagram reads well at both sizes, and passes axe', async () => {
     await page.goto(origin)
     await expect.poll(() => machineState().textContent()).toBe('idle')
-    await shot('1-signed-out')
+    await expect.poll(() => newestStep()).toBe('page loaded')
+    await lookAt('1-signed-out')
+  })
+
+  it('signs in through the real pages and draws every state of the flow', async () => {
     await signInThroughJiko('Approve')
     await expect.poll(() => machineState().textContent(), { timeout: 15_000 }).toBe('authenticated')
     await expect.poll(() => page.getByTestId('subject').textContent()).toBe('alice')
@@ -127,15 +294,42 @@ describe('the demo in chromium', () => {
       .toContain(
         'signed request ✓ (ecdsa-p256-sha256, covering @method @authority @target-uri authorization)',
       )
+    // Scopes as granted, and why they are fewer than asked.
+    expect(await page.getByTestId('granted-scopes').textContent()).toBe('pockets.read')
+    await expect
+      .poll(() => page.getByTestId('scopes-note').textContent())
+      .toContain('“openid” and “profile” are identity scopes')
     expect(await page.locator('.diagram [data-state=authenticated]').getAttribute('aria-current')).toBe(
       'true',
     )
+    // The transition just taken, edge and event, highlighted, with its name and time.
+    expect(await page.locator('.diagram .edge.taken').getAttribute('data-edge')).toBe(
+      'exchanging→authenticated',
+    )
+    expect(await page.locator('.diagram .label.taken').evaluate(shownText)).toBe('done')
+    expect(await page.getByTestId('last-step').textContent()).toMatch(
+      /^Last step: exchanging → authenticated on done at \d/,
+    )
     expect(page.url()).toBe(`${origin}/`)
+    // Newest first, in plain words.
     const states = await timelineStates()
-    for (const state of ['idle', 'redirecting', 'awaitingCallback', 'exchanging', 'authenticated']) {
-      expect(states).toContain(state)
-    }
-    await shot('2-signed-in')
+    expect(states.slice(0, 5)).toEqual([
+      'authenticated',
+      'exchanging',
+      'awaitingCallback',
+      'redirecting',
+      'idle',
+    ])
+    expect(await page.locator('[data-testid=timeline] li .words').allTextContents()).toEqual(
+      expect.arrayContaining([
+        'signed in',
+        'back from Jiko — the server exchanges the code for tokens',
+        'back from Jiko — finishing the sign-in',
+        'sign-in started — off to Jiko’s sign-in page',
+        'page loaded',
+      ]),
+    )
+    await lookAt('2-signed-in')
   })
 
   it('Refresh now passes through refreshing and comes back authenticated', async () => {
@@ -145,7 +339,11 @@ describe('the demo in chromium', () => {
       .poll(async () => (await timelineStates()).filter((s) => s === 'refreshing').length)
       .toBe(before + 1)
     await expect.poll(() => machineState().textContent()).toBe('authenticated')
-    await shot('3-refreshed')
+    await expect.poll(() => newestStep()).toBe('token refreshed')
+    expect(await page.locator('.diagram .edge.taken').getAttribute('data-edge')).toBe(
+      'refreshing→authenticated',
+    )
+    await page.screenshot({ path: join(artifacts, '3-refreshed.png'), fullPage: true })
   })
 
   it('keeps the session when the demo server restarts (SQLite)', async () => {
@@ -153,22 +351,118 @@ describe('the demo in chromium', () => {
     await startDemo()
     await page.reload()
     await expect.poll(() => machineState().textContent(), { timeout: 15_000 }).toBe('authenticated')
+    await expect.poll(() => newestStep()).toBe('page reloaded — session restored')
     await expect.poll(() => page.getByRole('table', { name: 'Your pockets' }).textContent()).toContain('Main')
   })
 
   it('signs out', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click()
     await expect.poll(() => machineState().textContent()).toBe('idle')
+    await expect.poll(() => newestStep()).toBe('signed out')
     await expect.poll(() => page.getByRole('button', { name: 'Sign in with Jiko' }).isVisible()).toBe(true)
-    await shot('4-signed-out-again')
+    await page.screenshot({ path: join(artifacts, '4-signed-out-again.png'), fullPage: true })
   })
 
-  it('shows a denied consent in words, with a way back', async () => {
+  it('shows a denied consent in words, newest first in the timeline', async () => {
     await signInThroughJiko('Deny')
     await expect.poll(() => machineState().textContent(), { timeout: 15_000 }).toBe('error')
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('You declined access')
-    await shot('5-denied')
-    await page.getByRole('button', { name: 'Back' }).click()
+    await expect.poll(() => newestStep()).toBe('sign-in failed (JIKO_AUTHORIZATION_ERROR)')
+    expectRefusedCallbackError()
+    // The step that led to the error is in view, at the top of the timeline.
+    await expect.poll(() => page.locator('[data-testid=timeline] li').first().isVisible()).toBe(true)
+    expect(await page.getByTestId('timeline').evaluate((list) => list.scrollTop)).toBe(0)
+    await lookAt('5-denied')
+  })
+
+  it('after a denial, “Not you?” on Jiko’s page signs in as someone else', async () => {
+    await page.getByRole('button', { name: 'Sign in again' }).click()
+    // Jiko remembers alice: straight to her consent page, which offers another account.
+    await expect.poll(() => page.getByRole('list', { name: 'Requested scopes' }).isVisible()).toBe(true)
+    await expect(page.locator('main').textContent()).resolves.toContain('for alice')
+    await page.getByRole('link', { name: 'Not you? Use another account' }).click()
+    await page.getByLabel('User').fill('bob')
+    await page.getByLabel('Password').fill('bob-password')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect.poll(() => page.locator('main').textContent()).toContain('for bob')
+    await page.getByRole('button', { name: 'Approve' }).click()
+    await expect.poll(() => machineState().textContent(), { timeout: 15_000 }).toBe('authenticated')
+    await expect.poll(() => page.getByTestId('subject').textContent()).toBe('bob')
+    await page.getByRole('button', { name: 'Sign out' }).click()
     await expect.poll(() => machineState().textContent()).toBe('idle')
+  })
+
+  it('the error card’s other button dismisses the error', async () => {
+    await signInThroughJiko('Deny', 'bob')
+    await expect.poll(() => machineState().textContent(), { timeout: 15_000 }).toBe('error')
+    expectRefusedCallbackError()
+    await page.getByRole('button', { name: 'Dismiss' }).click()
+    await expect.poll(() => machineState().textContent()).toBe('idle')
+    await expect.poll(() => newestStep()).toBe('error dismissed — signed out')
+  })
+
+  it('offline, the inspector switch says Stately cannot be reached and offers the local view', async () => {
+    const pages = context.pages().length
+    await page.getByRole('checkbox', { name: 'Connect Stately’s XState inspector' }).click()
+    await expect
+      .poll(() => page.getByTestId('inspector-status').textContent())
+      .toContain('Stately’s inspector cannot be reached')
+    expect(context.pages().length).toBe(pages)
+    expect(await page.getByRole('checkbox', { name: 'Connect Stately’s XState inspector' }).isChecked()).toBe(
+      false,
+    )
+    await page.getByRole('button', { name: 'Show the local view instead' }).click()
+    // The local view sees a whole sign-in, redacted: the callback URL (it holds the code) is not shown.
+    await signInThroughJiko('Approve')
+    await expect.poll(() => machineState().textContent(), { timeout: 15_000 }).toBe('authenticated')
+    const view = page.getByTestId('local-inspector')
+    await expect.poll(() => view.textContent()).toContain('jikoAuth is authenticated')
+    await view.getByText('jikoAuth is exchanging').first().click()
+    const shown = await view.textContent()
+    expect(shown).toContain('"callbackUrl": "[redacted]"')
+    expect(shown).toMatch(/[?&]code=(\[redacted\]|%5Bredacted%5D)/)
+    expect(shown).not.toMatch(/[?&]code=(?!\[redacted\]|%5Bredacted%5D)/)
+  })
+
+  it('with stately.ai reachable, the inspector window receives the machine, redacted and cloneable', async () => {
+    // A stand-in for Stately's inspector page: says it is connected, keeps what it receives.
+    await context.unroute(`${STATELY}**`)
+    await context.route(`${STATELY}**`, (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<!doctype html><title>inspector</title><script>
+          window.received = []
+          addEventListener('message', (event) => window.received.push(event.data))
+          window.opener.postMessage({ type: '@statelyai.connected' }, '*')
+        </script>`,
+      }),
+    )
+    const popup = context.waitForEvent('page')
+    await page.getByRole('checkbox', { name: 'Connect Stately’s XState inspector' }).click()
+    const inspectorPage = await popup
+    await expect
+      .poll(() => page.getByTestId('inspector-status').textContent())
+      .toContain('open in its own window')
+    await expect
+      .poll(() =>
+        inspectorPage.evaluate(() =>
+          (window as unknown as { received: Array<{ type: string; name?: string }> }).received.map((e) =>
+            e.type === '@xstate.actor' ? `${e.type} ${e.name}` : e.type,
+          ),
+        ),
+      )
+      .toEqual(expect.arrayContaining(['@xstate.actor jikoAuth', '@xstate.snapshot']))
+    await page.getByRole('checkbox', { name: 'Connect Stately’s XState inspector' }).click()
+    await inspectorPage.close()
+    await expect.poll(() => machineState().textContent(), { timeout: 15_000 }).toBe('authenticated')
+  })
+
+  it('has no console error anywhere (favicons included) and answers /favicon.ico with an icon', async () => {
+    for (const url of [`${origin}/favicon.ico`, `${origin}/favicon.svg`]) {
+      const response = await fetch(url)
+      expect(response.headers.get('content-type')).toBe('image/svg+xml')
+    }
+    expect((await fetch(`${origin}/missing.js`)).status).toBe(404)
+    expect(consoleErrors).toEqual([])
   })
 })

@@ -9,7 +9,7 @@ export {
   toJikoAuthError,
 } from './errors.js'
 export { type AuthMachine, authMachine, isSessionExpiredError } from './machine/authMachine.js'
-export { redact, redactingInspector } from './machine/redact.js'
+export { redact, redactForInspector, redactingInspector } from './machine/redact.js'
 export {
   createRefreshDelay,
   DEFAULT_LEEWAY_MS,

@@ -1,16 +1,24 @@
 import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect'
 import { describe, expect, it } from 'vitest'
 import { createActor } from 'xstate'
-import { type AuthMachineContext, authMachine, redact } from '../src/index.js'
+import {
+  type AuthMachineContext,
+  authMachine,
+  redact,
+  redactForInspector,
+  redactingInspector,
+} from '../src/index.js'
 import { machineHarness, session, started, T0 } from './machineHarness.js'
 
-function capture(options: { redacted: boolean }) {
+/** Stately's inspector; with `serialize`, its adapter clones each event as `postMessage` would. */
+function capture(options: { redacted: 'serialize' | 'wrap' | false }) {
   const events: StatelyInspectionEvent[] = []
   const inspector = createInspector(
-    { send: (e) => events.push(e) },
-    options.redacted ? { serialize: redact } : {},
+    { send: (e) => events.push(options.redacted === 'serialize' ? structuredClone(e) : e) },
+    options.redacted === 'serialize' ? { serialize: redactForInspector } : {},
   )
-  return { events, inspect: inspector.inspect }
+  const inspect = options.redacted === 'wrap' ? redactingInspector(inspector.inspect) : inspector.inspect
+  return { events, inspect }
 }
 
 describe('inspection', () => {
@@ -29,8 +37,11 @@ describe('inspection', () => {
     actor.stop()
   })
 
-  it('with serialize: redact, no secret reaches the inspector over a whole flow', async () => {
-    const { events, inspect } = capture({ redacted: true })
+  it.each([
+    ['serialize: redactForInspector', 'serialize'],
+    ['redactingInspector(inspect)', 'wrap'],
+  ] as const)('with %s, no secret reaches the inspector over a whole flow', async (_, how) => {
+    const { events, inspect } = capture({ redacted: how })
     const h = machineHarness({ inspect })
     h.actor.send({ type: 'LOGIN' })
     await h.settle('startAuthorization', { output: started })
@@ -41,6 +52,10 @@ describe('inspection', () => {
     const done = () =>
       events.some((e) => e.type === '@xstate.event' && e.event.type === 'xstate.done.actor.refreshTokens')
     await expect.poll(done).toBe(true)
+    // A later inspector sees the actor as it is now: its snapshot (read from the ref) redacted too.
+    const late = { type: '@xstate.actor', actorRef: h.actor, rootId: h.actor.sessionId } as never
+    if (typeof inspect === 'function') inspect(late)
+    else inspect.next?.(late)
     const seen = JSON.stringify(events)
     for (const secret of ['rt-SECRET', `at-${T0}`, 'CODE-SECRET', '"verifier"', '"st"']) {
       expect(seen).not.toContain(secret)

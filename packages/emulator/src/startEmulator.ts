@@ -13,7 +13,7 @@ import {
   type TokenFault,
 } from './faults.js'
 import { importApiKeys } from './importApiKeys.js'
-import { consentPage, errorPage, loginPage } from './pages.js'
+import { consentPage, errorPage, FAVICON_SVG, loginPage } from './pages.js'
 import { createPocketsApi } from './pockets.js'
 import { readBody as readBytes } from './readBody.js'
 import { type ClientRegistration, toClientMetadata } from './registerClient.js'
@@ -393,11 +393,20 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         )
       }
       if (headless) return grantEverythingAsked(uid, req, res)
+      const user = details.session?.accountId ?? ''
+      // "Not you?": the sign-in page again; signing in as another user ends this user's session (oidc-provider).
+      if (step === 'switch') {
+        const action = `/interaction/${uid}/login`
+        return sendHtml(
+          res,
+          loginPage({ action, clientId, users: users.map((u) => u.id), switchingFrom: user }),
+        )
+      }
       const scopes = String(details.params.scope ?? '')
         .split(' ')
         .filter(Boolean)
-      const user = details.session?.accountId ?? ''
-      return sendHtml(res, consentPage({ action: `/interaction/${uid}/consent`, clientId, scopes, user }))
+      const consent = { action: `/interaction/${uid}/consent`, switchUser: `/interaction/${uid}/switch` }
+      return sendHtml(res, consentPage({ ...consent, clientId, scopes, user }))
     }
     const form = new URLSearchParams(await readBody(req))
     if (step === 'login') {
@@ -517,6 +526,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   handler = (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const run = async () => {
+      if (path === '/favicon.ico' || path === '/favicon.svg') return sendFavicon(res)
       if (path.startsWith('/interaction/')) return handleInteraction(req, res, path)
       if (
         path === '/api/pockets' ||
@@ -589,6 +599,10 @@ type AdminFault =
 
 function sendHtml(res: ServerResponse, html: string, status = 200) {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html)
+}
+
+function sendFavicon(res: ServerResponse) {
+  res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' }).end(FAVICON_SVG)
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
