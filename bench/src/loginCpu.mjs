@@ -43,6 +43,11 @@ const stub = async () =>
 
 /** `measure`: the rounds of `compare` (tests pass small ones). */
 export async function loginCpu(measure = {}) {
+  return compare(await loginCandidates(), { clock: 'cpu', ...measure })
+}
+
+/** The candidates, each a `run()` of one whole login: for `compare`, and for a profile of one of them. */
+export async function loginCandidates() {
   const { privateKey } = await generateKeyPair('PS256', { extractable: true })
   const pem = await exportPKCS8(privateKey)
 
@@ -168,14 +173,11 @@ export async function loginCpu(measure = {}) {
     JSON.parse(await (await stub()).text())
   }
 
-  return compare(
-    [
-      { name: 'jiko', run: jiko },
-      { name: 'jiko functions', run: jikoFunctions },
-      { name: 'machine share', run: machineShare },
-      { name: 'openid-client', run: openidClient },
-      { name: 'floor', run: floor },
-    ],
-    { clock: 'cpu', ...measure },
-  )
+  return [
+    { name: 'jiko', run: jiko },
+    { name: 'jiko functions', run: jikoFunctions },
+    { name: 'machine share', run: machineShare },
+    { name: 'openid-client', run: openidClient },
+    { name: 'floor', run: floor },
+  ]
 }

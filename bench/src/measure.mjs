@@ -1,4 +1,3 @@
-import { availableParallelism, loadavg } from 'node:os'
 // Interleaved measurement on a small, noisy machine: every round runs each candidate once (rotating the order),
 // after a warm-up; a batch is long enough to dwarf timer resolution; the figure is the median over the rounds.
 // `clock: 'cpu'` counts the process's CPU time (user + system, every thread: WebCrypto's pool included) instead of
@@ -47,8 +46,6 @@ export function cpuNs() {
   return (user + system) * 1000
 }
 
-/** The machine's 1-minute load average and core count, printed beside every ratio. */
-export const loadAverage = () => `load ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores`
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
