@@ -46,7 +46,6 @@ export function cpuNs() {
   return (user + system) * 1000
 }
 
-
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1

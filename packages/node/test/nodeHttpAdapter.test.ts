@@ -70,7 +70,11 @@ describe('createNodeHttpAdapter', () => {
 
   it('through core: a timeout, a refused connection and an endless body get core’s typed errors', async () => {
     const http = { http: createNodeHttpAdapter({ maxResponseBytes: 1000 }), maxResponseBytes: 1000 }
-    const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string }) => e.code)
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (e: { code?: string }) => e.code,
+      )
     const form = new URLSearchParams({ a: 'b' })
     expect(await codeOf(postForm(`${base}/slow`, form, { ...http, timeoutMs: 50 }))).toBe('JIKO_TIMEOUT')
     expect(await codeOf(postForm('http://127.0.0.1:1/token', form, http))).toBe('JIKO_NETWORK_ERROR')
