@@ -1,21 +1,35 @@
-// The packages as a user outside this repository gets them: each packed with `pnpm pack` (workspace: ranges become
-// real versions), installed with npm (not pnpm) from the tarballs alone into a fresh project in the OS's temp
-// directory, a user's app (user-project/app.ts) typechecked strictly without skipLibCheck under three module
-// resolutions, then compiled and run: alice signs in through the emulator and reaches a route guarded by requireAuth.
+// The packages as a user outside this repository gets them: each published package packed with `pnpm pack`
+// (workspace: ranges become real versions), installed with npm (not pnpm) from the tarballs alone into a fresh
+// project in the OS's temp directory (better-sqlite3 compiled there by npm, against Node's headers), a user's app
+// (user-project/app.ts) and React page (page.tsx, rendered by react.tsx) typechecked strictly without skipLibCheck
+// under three module resolutions and without the DOM library, then compiled and run: alice signs in through the
+// emulator and reaches a route guarded by requireAuth with sessions in memory, in a SQLite file and in a real
+// redis-server; the page renders on the server with react-dom/server.
 import { execFile } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { type RedisServer, startRedisServer } from '@jiko-auth/storage-contract'
+import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 const userProject = fileURLToPath(new URL('../user-project', import.meta.url))
 
-/** The packages a server-side user installs (react, storage-sqlite and storage-redis are not exercised here). */
-const PACKAGES = ['core', 'node', 'storage-memory', 'emulator']
+/** Every published package. */
+const PACKAGES = ['core', 'node', 'storage-memory', 'storage-sqlite', 'storage-redis', 'react', 'emulator']
 /** What the user installs beside them, pinned. */
-const THIRD_PARTY = ['express@5.3.0', 'typescript@5.9.3', '@types/express@5.0.6', '@types/node@20.19.43']
+const THIRD_PARTY = [
+  'express@5.3.0',
+  'react@19.3.1',
+  'react-dom@19.3.1',
+  'typescript@5.9.3',
+  '@types/express@5.0.6',
+  '@types/node@20.19.43',
+  '@types/react@19.3.3',
+  '@types/react-dom@19.3.0',
+]
 
 /**
  * Type errors and engine warnings a user may see: none. (Found by this test and fixed: core's types needed the DOM
@@ -31,22 +45,38 @@ interface Run {
   stderr: string
 }
 
-/** The environment of a user's shell: none of the npm_* / pnpm_* variables pnpm and vitest set for this test. */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false' }
+/**
+ * The environment of a user's shell: none of the npm_* / pnpm_* variables pnpm and vitest set for this test, but
+ * what a user here sets for better-sqlite3, which npm compiles from source: Node's headers for node-gyp (it must never
+ * download them), and no attempt at fetching a prebuilt binary (only package registries are reachable here).
+ */
+function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env }
   for (const name of Object.keys(env)) {
-    if (/^(npm_|pnpm_|vitest)/i.test(name) && name !== 'npm_config_update_notifier') delete env[name]
+    if (/^(npm_|pnpm_|vitest)/i.test(name)) delete env[name]
     if (name === 'NODE_OPTIONS' || name === 'NODE_ENV') delete env[name]
   }
-  return env
+  return {
+    ...env,
+    npm_config_update_notifier: 'false',
+    npm_config_nodedir: dirname(dirname(process.execPath)),
+    npm_config_build_from_source: 'true',
+    ...extra,
+  }
 }
 
-function run(command: string, args: string[], cwd: string, timeout: number): Promise<Run> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  timeout: number,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       command,
       args,
-      { cwd, env: userEnv(), timeout, maxBuffer: 32 * 1024 * 1024 },
+      { cwd, env: userEnv(extraEnv), timeout, maxBuffer: 32 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
         // A command that could not start or timed out has no exit code: its error says why.
@@ -92,8 +122,10 @@ const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'))
 let workDir: string
 let projectDir: string
 let install: Run
+let redis: RedisServer
 
 beforeAll(async () => {
+  redis = await startRedisServer()
   workDir = mkdtempSync(join(tmpdir(), 'jiko-tarballs-'))
   const packDir = join(workDir, 'packs')
   projectDir = join(workDir, 'app')
@@ -118,11 +150,12 @@ beforeAll(async () => {
     'npm',
     ['install', ...tarballs, ...THIRD_PARTY, '--no-audit', '--no-fund'],
     projectDir,
-    180_000,
+    360_000,
   )
 })
 
-afterAll(() => {
+afterAll(async () => {
+  await redis?.stop()
   if (workDir) rmSync(workDir, { recursive: true, force: true })
 })
 
@@ -161,6 +194,15 @@ describe('the packages installed with npm from their tarballs', () => {
       PACKAGES.map((name) => `node_modules/@jiko-auth/${name}`).sort(),
     )
     for (const [path, entry] of ours) expect(entry.resolved, path).toMatch(/^file:.*\.tgz$/)
+    // core, node and react all run the one XState machine: a second xstate would be a second machine definition.
+    expect(Object.keys(lock.packages).filter((path) => path.endsWith('node_modules/xstate'))).toEqual([
+      'node_modules/xstate',
+    ])
+  })
+
+  it('built better-sqlite3 from source with npm, against the installed Node', () => {
+    const addon = join(projectDir, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')
+    expect(statSync(addon).size).toBeGreaterThan(0)
   })
 
   it.each(['node16', 'nodenext', 'bundler'])(
@@ -172,13 +214,54 @@ describe('the packages installed with npm from their tarballs', () => {
     },
   )
 
-  it('run compiled to JS: alice signs in through the emulator and reaches the route guarded by requireAuth', async () => {
-    const build = await tsc('tsconfig.nodenext.json', ['--noEmit', 'false', '--outDir', 'dist'])
-    expect(build.stdout + build.stderr).toBe('')
-    const result = await run(process.execPath, ['dist/app.js'], projectDir, 60_000)
-    expect(result.code, result.stderr).toBe(0)
-    const printed = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '')
-    expect(printed).toMatchObject({ user: { sub: 'alice' }, protected: 200, anonymous: 401 })
+  describe('compiled to JS and run', () => {
+    beforeAll(async () => {
+      const build = await tsc('tsconfig.nodenext.json', ['--noEmit', 'false', '--outDir', 'dist'])
+      expect(build.stdout + build.stderr).toBe('')
+    })
+
+    /** Runs the app with a store; its last line of output. */
+    async function signIn(storage: string, env: NodeJS.ProcessEnv = {}) {
+      const result = await run(process.execPath, ['dist/app.js', storage], projectDir, 60_000, env)
+      expect(result.code, result.stderr).toBe(0)
+      return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '')
+    }
+
+    it('alice signs in through the emulator and reaches the route guarded by requireAuth', async () => {
+      expect(await signIn('memory')).toMatchObject({ user: { sub: 'alice' }, protected: 200, anonymous: 401 })
+    })
+
+    it('the same with sessions in a SQLite file, in a folder that did not exist', async () => {
+      const path = join(workDir, 'data', 'sessions.db')
+      expect(await signIn('sqlite', { SQLITE_PATH: path })).toMatchObject({
+        storage: 'sqlite',
+        user: { sub: 'alice' },
+        protected: 200,
+      })
+      expect(statSync(path).size).toBeGreaterThan(0)
+    })
+
+    it('the same with sessions in a real redis-server', async () => {
+      // The server the test started, or the one REDIS_URL names: only keys this sign-in added are looked at.
+      const client = await createClient({ url: redis.url }).connect()
+      try {
+        const before = new Set(await client.keys('jiko:*'))
+        expect(await signIn('redis', { REDIS_URL: redis.url })).toMatchObject({
+          storage: 'redis',
+          user: { sub: 'alice' },
+          protected: 200,
+        })
+        expect((await client.keys('jiko:*')).filter((key) => !before.has(key)).length).toBeGreaterThan(0)
+      } finally {
+        client.destroy()
+      }
+    })
+
+    it('the React page renders on the server, loading until the browser asks for the session', async () => {
+      const result = await run(process.execPath, ['dist/react.js'], projectDir, 30_000)
+      expect(result.code, result.stderr).toBe(0)
+      expect(result.stdout.trim()).toBe('<p data-state="idle">Loading…</p>')
+    })
   })
 })
 

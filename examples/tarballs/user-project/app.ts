@@ -1,9 +1,11 @@
 // A user's app, as it would be written outside this repository against the published packages: the Jiko emulator
-// as the authorization server, @jiko-auth/node in an Express server, a route guarded by requireAuth. It signs alice
+// as the authorization server, @jiko-auth/node in an Express server, a route guarded by requireAuth, sessions in
+// the store its argument names (`memory`, `sqlite` in the file SQLITE_PATH, `redis` at REDIS_URL). It signs alice
 // in the way a browser would (fetch, redirects by hand, a cookie jar), calls the guarded route, prints
-// `{ user, protected, anonymous }` as JSON and stops everything.
+// `{ storage, user, protected, anonymous }` as JSON and stops everything.
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import type { AuthStore } from '@jiko-auth/core'
 import { startEmulator } from '@jiko-auth/emulator'
 import {
   createJikoAuth,
@@ -13,7 +15,12 @@ import {
   requireAuth,
 } from '@jiko-auth/node'
 import { memoryStorage } from '@jiko-auth/storage-memory'
+import { redisStorage } from '@jiko-auth/storage-redis'
+import { sqliteStorage } from '@jiko-auth/storage-sqlite'
 import express from 'express'
+
+const storageName = process.argv[2] ?? 'memory'
+const storage = openStorage(storageName)
 
 // The server first, on a free port: the redirect URI registered at Jiko names it.
 const app = express()
@@ -33,7 +40,7 @@ const auth = createJikoAuth({
   redirectUri: `${origin}/auth/callback`,
   scopes: ['openid', 'profile', 'email', 'pockets.read'],
   privateKey: keys.privateKey,
-  storage: memoryStorage(),
+  storage,
   secret: 'a-secret-of-at-least-32-bytes-for-this-example',
 })
 
@@ -55,11 +62,33 @@ try {
     response = await browse(location.href, jar)
   }
   const body = (await response.json()) as { user?: { sub: string } }
-  console.log(JSON.stringify({ user: body.user, protected: response.status, anonymous: anonymous.status }))
+  console.log(
+    JSON.stringify({
+      storage: storageName,
+      user: body.user,
+      protected: response.status,
+      anonymous: anonymous.status,
+    }),
+  )
 } finally {
   await emulator.stop()
   server.closeAllConnections()
   await new Promise((resolve) => server.close(resolve))
+  await storage.close?.()
+}
+
+/** The session store the argument names. */
+function openStorage(name: string): AuthStore {
+  if (name === 'memory') return memoryStorage()
+  if (name === 'sqlite') return sqliteStorage({ path: required('SQLITE_PATH') })
+  if (name === 'redis') return redisStorage({ url: required('REDIS_URL') })
+  throw new Error(`no storage ${name}: memory, sqlite or redis`)
+}
+
+function required(variable: string): string {
+  const value = process.env[variable]
+  if (!value) throw new Error(`${variable} is not set`)
+  return value
 }
 
 /** A PS256 key pair made the way the docs say (`generateKeyFiles`, what `npx @jiko-auth/node keygen` runs). */
