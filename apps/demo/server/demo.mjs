@@ -6,9 +6,10 @@ import { extname, join, normalize, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ErrorCode, JIKO_SIGNED_COMPONENTS, JikoAuthError, toJikoAuthError } from '@jiko-auth/core'
 import { DEFAULT_USERS, startEmulator } from '@jiko-auth/emulator'
-import { createJikoAuth, toNodeHandler, toRequest } from '@jiko-auth/node'
+import { createJikoAuth, toRequest, writeResponse } from '@jiko-auth/node'
 import { sqliteStorage } from '@jiko-auth/storage-sqlite'
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
+import { browserOf, createMachineStream } from './machineStream.mjs'
 
 const appDir = resolve(fileURLToPath(new URL('..', import.meta.url)))
 
@@ -137,6 +138,8 @@ export async function startDemo(settings = settingsFromEnv()) {
   }
 
   const storage = sqliteStorage({ path: join(settings.dataDir, 'sessions.db') })
+  // The server's machine, step by step, to the page of the browser that caused each step (redacted by the library).
+  const machineStream = createMachineStream()
   const auth = createJikoAuth({
     issuer,
     revocationEndpoint: `${issuer}/api/oauth2/revoke`,
@@ -153,8 +156,42 @@ export async function startDemo(settings = settingsFromEnv()) {
       info: (message) => console.log(message),
       warn: (message, fields) => console.warn(message, fields ?? ''),
     },
+    inspect: machineStream.inspect,
   })
-  const authRoutes = toNodeHandler(auth)
+
+  /** The auth routes, with the demo's browser cookie added to the answer when this browser had none. */
+  async function authRoutes(req, res, browser) {
+    let request
+    try {
+      request = toRequest(req)
+    } catch {
+      return sendJson(res, 400, {
+        error: { code: 'JIKO_BAD_REQUEST', message: 'The request’s Host is not valid' },
+      })
+    }
+    let response = await auth.handler(request)
+    if (browser.setCookie) {
+      const headers = new Headers(response.headers)
+      headers.append('set-cookie', browser.setCookie)
+      const { status, statusText } = response
+      response = new Response(response.body, { status, statusText, headers })
+    }
+    await writeResponse(response, res, req)
+    // A sign-out deletes the session without a step of the machine: the page's server diagram goes back to idle.
+    if (request.method === 'POST' && new URL(request.url).pathname === '/auth/logout' && response.ok) {
+      machineStream.session(browser.id, 'idle', 'signed-out')
+    }
+  }
+
+  /** The server's machine for this browser, as Server-Sent Events, starting from the session it holds now. */
+  async function serverMachine(req, res, browser) {
+    const session = await auth.handler(
+      new Request(new URL('/auth/session', origin), { headers: { cookie: req.headers.cookie ?? '' } }),
+    )
+    const { state } = session.ok ? await session.json() : { state: 'idle' }
+    if (req.destroyed) return
+    machineStream.connect(req, res, browser.id, state)
+  }
 
   async function pockets(req, res) {
     try {
@@ -174,13 +211,31 @@ export async function startDemo(settings = settingsFromEnv()) {
     }
   }
 
-  const server = createServer((req, res) => {
+  function route(req, res, browser) {
     const path = (req.url ?? '/').split('?')[0]
-    if (path.startsWith('/auth/')) return authRoutes(req, res)
+    if (path.startsWith('/auth/')) return authRoutes(req, res, browser)
+    // Not an auth route, so the only Set-Cookie of its answer: node keeps it whatever writeHead adds.
+    if (browser.setCookie) res.setHeader('set-cookie', browser.setCookie)
     if (path === '/api/pockets') return pockets(req, res)
     if (path === '/api/demo') return sendJson(res, 200, { scopes: SCOPES })
+    if (path === '/api/demo/server-machine' && req.method === 'GET') return serverMachine(req, res, browser)
     if (req.method === 'GET') return serveStatic(res, path)
     res.writeHead(405).end()
+  }
+
+  const server = createServer((req, res) => {
+    const browser = browserOf(req)
+    // Every step the library takes while answering (login, callback, a refresh, auth.fetch's refresh ahead of
+    // expiry) runs in this browser's async context: its inspection events go to this browser's page only.
+    machineStream.run(browser.id, async () => {
+      try {
+        await route(req, res, browser)
+      } catch (error) {
+        console.error('demo: request failed', error)
+        if (res.headersSent) res.destroy()
+        else sendJson(res, 500, { error: { code: 'JIKO_UNKNOWN', message: 'The demo server failed' } })
+      }
+    })
   })
   await new Promise((resolveListen, reject) => {
     server.once('error', reject)
@@ -193,6 +248,7 @@ export async function startDemo(settings = settingsFromEnv()) {
     publicKey: keys.publicKey,
     users: DEFAULT_USERS,
     async stop() {
+      machineStream.close()
       await new Promise((done) => {
         server.close(() => done())
         server.closeAllConnections()

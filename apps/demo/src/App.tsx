@@ -4,7 +4,7 @@ import { createBrowserInspector } from '@statelyai/inspect'
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react'
 import type { InspectionEvent } from 'xstate'
 import { canReachStately, localInspector, STATELY_INSPECTOR_URL } from './inspector.js'
-import { MachineDiagram } from './MachineDiagram.js'
+import { Machines } from './Machines.js'
 import { Timeline } from './Timeline.js'
 import { timeline } from './timeline.js'
 
@@ -239,18 +239,6 @@ function Account() {
   )
 }
 
-function Diagram() {
-  const { state } = useJikoAuth()
-  const steps = useSyncExternalStore(timeline.subscribe, timeline.getSnapshot, timeline.getSnapshot)
-  const newest = steps.at(-1)
-  return (
-    <section aria-labelledby="diagram-title" className="card diagram-card">
-      <h2 id="diagram-title">The flow machine, live</h2>
-      <MachineDiagram current={state} taken={newest?.to === state ? newest : undefined} />
-    </section>
-  )
-}
-
 function LocalInspectorView({ onHide }: { onHide: () => void }) {
   const records = useSyncExternalStore(
     localInspector.subscribe,
@@ -407,12 +395,10 @@ export function App() {
       </div>
       <JikoAuthProvider key={statelyInspector ? 'stately' : 'page'} adapter={adapter} inspect={inspect}>
         <div className="grid">
-          <div className="column">
-            <Account />
-            <Timeline />
-          </div>
-          <Diagram />
+          <Account />
+          <Timeline />
         </div>
+        <Machines />
       </JikoAuthProvider>
       {localView ? <LocalInspectorView onHide={() => showLocalView(false)} /> : null}
     </main>

@@ -35,21 +35,38 @@ function pathOf(points: Array<{ x: number; y: number }>): string {
   return d
 }
 
+/** Which machine a diagram shows: the page's (run by @jiko-auth/react) or the server's (@jiko-auth/node). */
+export type MachineSide = 'browser' | 'server'
+
 /** What an edge label's line means, for its tooltip. */
-function meaning(from: string, type: string): string {
+function meaning(side: MachineSide, from: string, type: string): string {
   if (type.startsWith('xstate.done.actor.')) return `${layout.requests[from] ?? 'the request'} succeeded`
   if (type.startsWith('xstate.error.actor.')) return `${layout.requests[from] ?? 'the request'} failed`
-  if (type.startsWith('xstate.after.')) return 'the timer: shortly before the access token expires'
-  return `the page sent ${type}`
+  if (type.startsWith('xstate.after.')) {
+    return side === 'browser'
+      ? 'the timer: shortly before the access token expires'
+      : 'the timer: not scheduled on the server, where a request that finds the token expiring sends REFRESH'
+  }
+  return side === 'browser' ? `the page sent ${type}` : `a request made the server send ${type}`
 }
 
 const time = (at: number) => new Date(at).toLocaleTimeString()
 
 /**
  * `authMachine` drawn from its own definition, laid out by ELK at build time (`virtual:machine-layout`). The
- * current state is filled; the transition just taken, and its event, are highlighted.
+ * current state is filled; the transition just taken, and its event, are highlighted. `side` says whose machine it
+ * is: the legend and the tooltips speak of the page's events or of the server's.
  */
-export function MachineDiagram({ current, taken }: { current: string; taken: Step | undefined }) {
+export function MachineDiagram({
+  side,
+  current,
+  taken,
+}: {
+  side: MachineSide
+  /** Undefined while it is not known yet (the server's, before its stream answers). */
+  current: string | undefined
+  taken: Step | undefined
+}) {
   const scroller = useRef<HTMLElement>(null)
   // On a narrow screen the diagram scrolls sideways: keep the current state in view, also when the width changes.
   useEffect(() => {
@@ -68,13 +85,15 @@ export function MachineDiagram({ current, taken }: { current: string; taken: Ste
   }, [current])
   const takenEdge = taken?.from ? `${taken.from}→${taken.to}` : undefined
   const requests = Object.entries(layout.requests)
+  // Two diagrams on one page: each its own arrowheads.
+  const marker = (id: string) => `${side}-${id}`
   return (
-    <figure className="machine">
+    <figure className="machine" data-machine={side}>
       <p className="scroll-hint">Drawn full size: scroll the diagram sideways to see all of it.</p>
       <section
         className="diagram-scroll"
         ref={scroller}
-        aria-label="State machine diagram"
+        aria-label={`The ${side}’s machine, diagram`}
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls must be reachable by keyboard
         tabIndex={0}
       >
@@ -84,13 +103,13 @@ export function MachineDiagram({ current, taken }: { current: string; taken: Ste
           height={layout.height}
           viewBox={`0 0 ${layout.width} ${layout.height}`}
           role="img"
-          aria-label={`The flow machine's states and transitions; current state: ${current}`}
+          aria-label={`The ${side}’s flow machine: states and transitions; current state: ${current ?? 'not known yet'}`}
         >
           <defs>
             {['arrow', 'arrow-taken'].map((id) => (
               <marker
                 key={id}
-                id={id}
+                id={marker(id)}
                 viewBox="0 0 10 10"
                 refX="9"
                 refY="5"
@@ -107,7 +126,10 @@ export function MachineDiagram({ current, taken }: { current: string; taken: Ste
             const isTaken = edge.id === takenEdge
             return (
               <g key={edge.id} className={isTaken ? 'edge taken' : 'edge'} data-edge={edge.id}>
-                <path d={pathOf(edge.points)} markerEnd={`url(#${isTaken ? 'arrow-taken' : 'arrow'})`} />
+                <path
+                  d={pathOf(edge.points)}
+                  markerEnd={`url(#${marker(isTaken ? 'arrow-taken' : 'arrow')})`}
+                />
               </g>
             )
           })}
@@ -130,7 +152,7 @@ export function MachineDiagram({ current, taken }: { current: string; taken: Ste
                     x={edge.label.x + LABEL.padding}
                     y={edge.label.y + LABEL.padding + (i + 0.5) * LABEL.lineHeight}
                   >
-                    <title>{`${edge.from} → ${edge.to}: ${meaning(edge.from, event.type)}`}</title>
+                    <title>{`${edge.from} → ${edge.to}: ${meaning(side, edge.from, event.type)}`}</title>
                     {event.label}
                   </text>
                 ))}
@@ -169,15 +191,19 @@ export function MachineDiagram({ current, taken }: { current: string; taken: Ste
               Last step: <code>{taken.from}</code> → <code>{taken.to}</code> on <code>{taken.label}</code> at{' '}
               <time dateTime={new Date(taken.at).toISOString()}>{time(taken.at)}</time>
             </>
+          ) : current === undefined ? (
+            'Waiting for the server…'
           ) : (
             <>
               Now in <code>{current}</code>
               {taken ? (
                 <>
                   {' '}
-                  since the page loaded at{' '}
+                  since {side === 'browser' ? 'the page loaded' : `the ${taken.label}`} at{' '}
                   <time dateTime={new Date(taken.at).toISOString()}>{time(taken.at)}</time>
                 </>
+              ) : side === 'server' ? (
+                ': what the server holds for this browser'
               ) : null}
             </>
           )}
@@ -186,12 +212,19 @@ export function MachineDiagram({ current, taken }: { current: string; taken: Ste
           <dt>
             <code>LOGIN</code>, <code>CALLBACK</code>…
           </dt>
-          <dd>events the page sends: a button, the return from Jiko, a session found on load</dd>
+          <dd>
+            {side === 'browser'
+              ? 'events the page sends: a button, the return from Jiko, a session found on load'
+              : 'events the server’s routes send: /auth/login, the callback, a refresh (asked, or a request that finds the token expiring)'}
+          </dd>
           <dt>
             <code>done</code> / <code>failed</code>
           </dt>
           <dd>
-            the state's request to the server succeeded / failed (
+            {side === 'browser'
+              ? 'the state’s request to the server succeeded / failed'
+              : 'the state’s effect, run by the server itself (the token requests to Jiko), succeeded / failed'}{' '}
+            (
             {requests.map(([state, request], i) => (
               <span key={state}>
                 {i > 0 ? ', ' : ''}
@@ -203,7 +236,11 @@ export function MachineDiagram({ current, taken }: { current: string; taken: Ste
           <dt>
             <code>timer</code>
           </dt>
-          <dd>fires shortly before the access token expires, to refresh it ahead</dd>
+          <dd>
+            {side === 'browser'
+              ? 'fires shortly before the access token expires, to refresh it ahead'
+              : 'not scheduled on the server: a request that finds the token expiring sends REFRESH'}
+          </dd>
           <dt>
             <code>[guard]</code>
           </dt>

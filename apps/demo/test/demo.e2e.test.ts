@@ -1,8 +1,9 @@
 // The demo in a real browser: Debian's chromium driven by playwright-core, the real emulator pages, SQLite sessions.
-// Looked at as a user would: screenshots at 1280×800 and 390×844, the diagram's drawn boxes measured (no label on
-// another label or on a state, none under 12 px), an axe-core scan of each screen, no console error.
+// Looked at as a user would: screenshots at 1280×800 and 390×844, both diagrams' drawn boxes measured (no label on
+// another label or on a state, none under 12 px), an axe-core scan of each screen, no console error. The server's
+// machine is streamed to each browser for its own requests only, and the stream carries no secret.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,6 +22,8 @@ const SIZES = {
   wide: { width: 1280, height: 800 },
   narrow: { width: 390, height: 844 },
 } as const
+const SIDES = ['browser', 'server'] as const
+type Side = (typeof SIDES)[number]
 
 function chromiumPath(): string {
   try {
@@ -38,6 +41,66 @@ let origin: string
 let context: BrowserContext
 let page: Page
 const consoleErrors: string[] = []
+/** The first browser's server-machine stream, as sent, from its first page load on. */
+let aliceStream: StreamCapture | undefined
+/** What a secret looks like where the browser saw it: the callback's code and state. */
+const callbackSecrets: string[] = []
+
+/** A Chromium of its own (its own profile: its own cookies), as a second person would have. */
+function launchBrowser() {
+  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'jiko-chromium-')), {
+    executablePath: chromiumPath(),
+    headless: true,
+    viewport: SIZES.wide,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
+
+interface StreamCapture {
+  /** Everything received so far, as sent. */
+  text(): string
+  stop(): Promise<void>
+}
+
+/**
+ * Reads `GET /api/demo/server-machine` as the browser of `browserContext` would (its cookies), keeping the raw text:
+ * what goes over the wire, not what the page makes of it.
+ */
+async function captureStream(browserContext: BrowserContext): Promise<StreamCapture> {
+  const cookie = (await browserContext.cookies(origin)).map((c) => `${c.name}=${c.value}`).join('; ')
+  const controller = new AbortController()
+  const response = await fetch(`${origin}/api/demo/server-machine`, {
+    headers: { cookie },
+    signal: controller.signal,
+  })
+  expect(response.headers.get('content-type')).toContain('text/event-stream')
+  let text = ''
+  const decoder = new TextDecoder()
+  const reading = (async () => {
+    try {
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+      for (let read = await reader.read(); !read.done; read = await reader.read())
+        text += decoder.decode(read.value, { stream: true })
+    } catch {
+      // Aborted by stop(), or the server stopped.
+    }
+  })()
+  return {
+    text: () => text,
+    async stop() {
+      controller.abort()
+      await reading
+    },
+  }
+}
 
 /**
  * Takes out the one console error a refused sign-in makes: the server answers the page's POST of the callback with
@@ -88,6 +151,18 @@ const timelineStates = async () =>
   page
     .locator('[data-testid=timeline] li')
     .evaluateAll((items) => items.map((li) => li.getAttribute('data-state')))
+/** One of the two machines' cards: its diagram, its last step (and the server's steps). */
+const machine = (side: Side, on = page) => on.getByTestId(`${side}-machine`)
+/** The server's steps as the page lists them, newest first: `EVENT → state`. */
+const serverSteps = async (on = page) =>
+  on
+    .locator('[data-testid=server-timeline] li')
+    .evaluateAll((items) =>
+      items.map((li) => `${li.getAttribute('data-event')} → ${li.getAttribute('data-state')}`),
+    )
+/** The state the server's diagram has filled. */
+const serverState = (on = page) =>
+  machine('server', on).locator('.diagram [aria-current=true]').getAttribute('data-state')
 /** An SVG text as drawn: without its tooltip (<title>). */
 const shownText = (el: Element) =>
   [...el.childNodes]
@@ -107,10 +182,10 @@ interface Box {
   fontPx?: number
 }
 
-/** The diagram as drawn: the box of every label line, label background, state and state name, in screen pixels. */
-async function diagramBoxes() {
-  return page.evaluate(() => {
-    const svg = document.querySelector('svg.diagram') as SVGSVGElement
+/** A diagram as drawn: the box of every label line, label background, state and state name, in screen pixels. */
+async function diagramBoxes(side: Side) {
+  return page.evaluate((side) => {
+    const svg = document.querySelector(`[data-machine=${side}] svg.diagram`) as SVGSVGElement
     const scale = svg.getScreenCTM()?.a ?? 1
     const boxes = (selector: string, name: (el: Element) => string) =>
       [...svg.querySelectorAll(selector)].map((el) => {
@@ -126,7 +201,7 @@ async function diagramBoxes() {
       nodes: boxes('.node rect', stateOf),
       names: boxes('.node text', stateOf),
     }
-  })
+  }, side)
 }
 
 const overlap = (a: Box, b: Box) =>
@@ -137,9 +212,9 @@ const inside = (inner: Box, outer: Box) =>
   inner.top >= outer.top - 0.5 &&
   inner.bottom <= outer.bottom + 0.5
 
-/** What a reader would trip on in the diagram, in words: an empty list when it reads well. */
-async function diagramProblems(): Promise<string[]> {
-  const { lines, labels, nodes, names } = await diagramBoxes()
+/** What a reader would trip on in a diagram, in words: an empty list when it reads well. */
+async function diagramProblems(side: Side): Promise<string[]> {
+  const { lines, labels, nodes, names } = await diagramBoxes(side)
   const problems: string[] = []
   if (lines.length < 15 || nodes.length !== 7)
     problems.push(`drew ${lines.length} labels, ${nodes.length} states`)
@@ -194,22 +269,37 @@ async function accessibilityProblems(): Promise<string[]> {
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
 }
 
-/** Screenshots at both sizes, with the diagram measured and axe's scan at each. */
+/**
+ * Screenshots at both sizes, with both diagrams measured and axe's scan at each: side by side on the wide screen,
+ * one tab after the other on the narrow one.
+ */
 async function lookAt(screen: string) {
   for (const [size, viewport] of Object.entries(SIZES)) {
     await page.setViewportSize(viewport)
     await page.evaluate(() => document.fonts.ready)
-    await page.screenshot({ path: join(artifacts, `${screen}-${size}.png`), fullPage: true })
-    if (process.env.UPDATE_DOCS_SCREENSHOT && screen === '2-signed-in' && size === 'wide') {
-      await page.screenshot({ path: join(docs, 'demo.png'), fullPage: true })
+    const tabs = size === 'narrow'
+    await expect.poll(() => page.getByRole('tablist', { name: 'Machine shown' }).isVisible()).toBe(tabs)
+    for (const side of tabs ? SIDES : [undefined]) {
+      if (side) await page.getByRole('tab', { name: side === 'browser' ? 'Browser' : 'Server' }).click()
+      for (const other of SIDES)
+        await expect.poll(() => machine(other).isVisible()).toBe(!side || side === other)
+      const name = `${screen}-${size}${side === 'server' ? '-server' : ''}`
+      await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
+      if (process.env.UPDATE_DOCS_SCREENSHOT && screen === '2-signed-in' && size === 'wide') {
+        await page.screenshot({ path: join(docs, 'demo.png'), fullPage: true })
+      }
+      for (const measured of side ? [side] : SIDES) {
+        expect(await diagramProblems(measured), `${screen} at ${size}, ${measured}`).toEqual([])
+      }
+      expect(await accessibilityProblems(), `${screen} at ${name}`).toEqual([])
     }
-    expect(await diagramProblems(), `${screen} at ${size}`).toEqual([])
-    expect(await accessibilityProblems(), `${screen} at ${size}`).toEqual([])
+    if (tabs) await page.getByRole('tab', { name: 'Browser' }).click()
   }
   await page.setViewportSize(SIZES.wide)
 }
 
-async function signInThroughJiko(decision: 'Approve' | 'Deny', user = 'alice') {
+async function signInThroughJiko(decision: 'Approve' | 'Deny', user = 'alice', on = page) {
+  const page = on
   await page.getByRole('button', { name: 'Sign in with Jiko' }).click()
   // Jiko asks who you are, unless it still has a session (after a denial, say): then straight to consent.
   const form = page.getByLabel('User')
@@ -241,20 +331,7 @@ beforeAll(async () => {
   if (!banner.includes('BEGIN PUBLIC KEY') || !banner.includes('alice / alice-password')) {
     throw new Error(`the banner lacks the public key or the credentials:\n${banner}`)
   }
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'jiko-chromium-')), {
-    executablePath: chromiumPath(),
-    headless: true,
-    viewport: SIZES.wide,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  context = await launchBrowser()
   // Whatever network this machine has, Stately's inspector is unreachable until a test says otherwise.
   await context.route(`${STATELY}**`, (route) => route.abort('internetdisconnected'))
   context.on('console', (message) => {
@@ -266,9 +343,19 @@ beforeAll(async () => {
   })
   context.on('weberror', (error) => consoleErrors.push(error.error().message))
   page = context.pages()[0] ?? (await context.newPage())
+  // The callback's code and state as the browser sees them, for the check that the server's stream has neither.
+  page.on('request', (request) => {
+    const url = new URL(request.url())
+    if (url.origin !== origin) return
+    for (const name of ['code', 'state']) {
+      const value = url.searchParams.get(name)
+      if (value) callbackSecrets.push(value)
+    }
+  })
 })
 
 afterAll(async () => {
+  await aliceStream?.stop()
   await context?.close()
   await stopDemo()
 })
@@ -278,6 +365,11 @@ describe('the demo in chromium', () => {
     await page.goto(origin)
     await expect.poll(() => machineState().textContent()).toBe('idle')
     await expect.poll(() => newestStep()).toBe('page loaded')
+    // Signed out, the server holds nothing for this browser yet.
+    await expect.poll(() => serverState()).toBe('idle')
+    await expect.poll(() => page.getByTestId('server-live').textContent()).toBe('live')
+    expect(await serverSteps()).toEqual([])
+    aliceStream = await captureStream(context)
     await lookAt('1-signed-out')
   })
 
@@ -299,17 +391,42 @@ describe('the demo in chromium', () => {
     await expect
       .poll(() => page.getByTestId('scopes-note').textContent())
       .toContain('“openid” and “profile” are identity scopes')
-    expect(await page.locator('.diagram [data-state=authenticated]').getAttribute('aria-current')).toBe(
+    const browser = machine('browser')
+    expect(await browser.locator('.diagram [data-state=authenticated]').getAttribute('aria-current')).toBe(
       'true',
     )
     // The transition just taken, edge and event, highlighted, with its name and time.
-    expect(await page.locator('.diagram .edge.taken').getAttribute('data-edge')).toBe(
+    expect(await browser.locator('.diagram .edge.taken').getAttribute('data-edge')).toBe(
       'exchanging→authenticated',
     )
-    expect(await page.locator('.diagram .label.taken').evaluate(shownText)).toBe('done')
-    expect(await page.getByTestId('last-step').textContent()).toMatch(
+    expect(await browser.locator('.diagram .label.taken').evaluate(shownText)).toBe('done')
+    expect(await browser.getByTestId('last-step').textContent()).toMatch(
       /^Last step: exchanging → authenticated on done at \d/,
     )
+    // The server's machine, as @jiko-auth/node stepped it for this browser's requests: the login before Jiko's pages
+    // (replayed to the page when it came back), then the callback.
+    const server = machine('server')
+    await expect.poll(() => serverState()).toBe('authenticated')
+    await expect
+      .poll(() => serverSteps())
+      .toEqual([
+        'done → authenticated',
+        'CALLBACK → exchanging',
+        'done → awaitingCallback',
+        'LOGIN → redirecting',
+      ])
+    expect(await server.locator('.diagram .edge.taken').getAttribute('data-edge')).toBe(
+      'exchanging→authenticated',
+    )
+    expect(await server.getByTestId('last-step').textContent()).toMatch(
+      /^Last step: exchanging → authenticated on done at \d/,
+    )
+    expect(await server.locator('[data-testid=server-timeline] li .words').allTextContents()).toEqual([
+      'tokens received, kept encrypted in the session — signed in',
+      'the callback from Jiko — checked, then its code exchanged at the token endpoint',
+      'authorization URL ready — the browser goes to Jiko, the server keeps the transaction',
+      'GET /auth/login — a new sign-in: PKCE verifier, state and nonce made',
+    ])
     expect(page.url()).toBe(`${origin}/`)
     // Newest first, in plain words.
     const states = await timelineStates()
@@ -340,10 +457,84 @@ describe('the demo in chromium', () => {
       .toBe(before + 1)
     await expect.poll(() => machineState().textContent()).toBe('authenticated')
     await expect.poll(() => newestStep()).toBe('token refreshed')
-    expect(await page.locator('.diagram .edge.taken').getAttribute('data-edge')).toBe(
+    expect(await machine('browser').locator('.diagram .edge.taken').getAttribute('data-edge')).toBe(
+      'refreshing→authenticated',
+    )
+    // The server took the refresh too: refreshing, then authenticated with the rotated tokens.
+    await expect
+      .poll(async () => (await serverSteps()).slice(0, 2))
+      .toEqual(['done → authenticated', 'REFRESH → refreshing'])
+    expect(await serverState()).toBe('authenticated')
+    expect(await machine('server').locator('.diagram .edge.taken').getAttribute('data-edge')).toBe(
       'refreshing→authenticated',
     )
     await page.screenshot({ path: join(artifacts, '3-refreshed.png'), fullPage: true })
+  })
+
+  it('a second browser, another user, never receives the first browser’s server steps', async () => {
+    const other = await launchBrowser()
+    try {
+      const bobPage = other.pages()[0] ?? (await other.newPage())
+      await bobPage.goto(origin)
+      await expect.poll(() => serverState(bobPage)).toBe('idle')
+      const bobStream = await captureStream(other)
+      try {
+        await signInThroughJiko('Approve', 'bob', bobPage)
+        await expect.poll(() => bobPage.getByTestId('subject').textContent(), { timeout: 15_000 }).toBe('bob')
+        await expect.poll(() => serverState(bobPage)).toBe('authenticated')
+        // Alice refreshes: her page sees her server's step, bob's sees nothing of it.
+        const refreshes = async (on: Page) =>
+          (await serverSteps(on)).filter((s) => s.startsWith('REFRESH')).length
+        const before = await refreshes(page)
+        await page.getByRole('button', { name: 'Refresh now' }).click()
+        await expect.poll(() => refreshes(page)).toBe(before + 1)
+        await expect.poll(() => aliceStream?.text().match(/"REFRESH"/g)?.length).toBe(2 * (before + 1))
+        // Each browser's page and stream hold its own steps only.
+        expect(await serverSteps(bobPage)).toEqual([
+          'done → authenticated',
+          'CALLBACK → exchanging',
+          'done → awaitingCallback',
+          'LOGIN → redirecting',
+        ])
+        const bobs = bobStream.text()
+        expect(bobs).toContain('"sub":"bob"')
+        expect(bobs).not.toContain('REFRESH')
+        expect(bobs).not.toContain('alice')
+        expect(aliceStream?.text()).not.toContain('bob')
+      } finally {
+        await bobStream.stop()
+      }
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('the server’s stream carries no token, no code and no cookie: they read “[redacted]”', async () => {
+    const sent = aliceStream?.text() ?? ''
+    // The whole story went over it, with the secrets in their places, redacted.
+    for (const seen of ['@xstate.actor', '@xstate.snapshot', '"LOGIN"', '"CALLBACK"', '"REFRESH"'])
+      expect(sent).toContain(seen)
+    for (const field of ['accessToken', 'refreshToken', 'codeVerifier', 'state', 'nonce', 'callbackUrl'])
+      expect(sent).toContain(`"${field}":"[redacted]"`)
+    // No JWT (access token, id_token)…
+    expect(sent).not.toMatch(/eyJ[\w-]+\.eyJ/)
+    // …no code or state the callback carried…
+    expect(callbackSecrets.length).toBeGreaterThanOrEqual(2)
+    // …no token or code the emulator issued (it keeps them, by value, in its data file)…
+    const issued = (
+      JSON.parse(readFileSync(join(env.DEMO_DATA_DIR as string, 'emulator.json'), 'utf8')) as [string][]
+    )
+      .map(([key]) => /^(?:AccessToken|RefreshToken|AuthorizationCode):(.+)$/.exec(key)?.[1])
+      .filter((value) => value !== undefined)
+    expect(issued.length).toBeGreaterThanOrEqual(3)
+    // …and no cookie of this browser's: not the session's, not the demo's own.
+    const cookies = (await context.cookies(origin)).map((cookie) => cookie.value)
+    expect(cookies.length).toBeGreaterThanOrEqual(2)
+    for (const secret of [...callbackSecrets, ...issued, ...cookies]) {
+      expect(secret.length).toBeGreaterThanOrEqual(16)
+      expect(sent).not.toContain(secret)
+      expect(sent).not.toContain(encodeURIComponent(secret))
+    }
   })
 
   it('keeps the session when the demo server restarts (SQLite)', async () => {
@@ -353,6 +544,11 @@ describe('the demo in chromium', () => {
     await expect.poll(() => machineState().textContent(), { timeout: 15_000 }).toBe('authenticated')
     await expect.poll(() => newestStep()).toBe('page reloaded — session restored')
     await expect.poll(() => page.getByRole('table', { name: 'Your pockets' }).textContent()).toContain('Main')
+    // A new process has no step to replay, but it holds the session: the server's diagram says so.
+    await expect.poll(() => serverState()).toBe('authenticated')
+    expect(await machine('server').getByTestId('last-step').textContent()).toBe(
+      'Now in authenticated: what the server holds for this browser',
+    )
   })
 
   it('signs out', async () => {
@@ -360,6 +556,9 @@ describe('the demo in chromium', () => {
     await expect.poll(() => machineState().textContent()).toBe('idle')
     await expect.poll(() => newestStep()).toBe('signed out')
     await expect.poll(() => page.getByRole('button', { name: 'Sign in with Jiko' }).isVisible()).toBe(true)
+    // The server deletes the session: no step of its machine, but its diagram goes back to idle.
+    await expect.poll(() => serverState()).toBe('idle')
+    expect((await serverSteps())[0]).toBe('sign-out → idle')
     await page.screenshot({ path: join(artifacts, '4-signed-out-again.png'), fullPage: true })
   })
 
@@ -443,13 +642,16 @@ describe('the demo in chromium', () => {
     await expect
       .poll(() => page.getByTestId('inspector-status').textContent())
       .toContain('open in its own window')
+    // The machine restarts for the inspector and posts its events one by one: give a busy machine time.
     await expect
-      .poll(() =>
-        inspectorPage.evaluate(() =>
-          (window as unknown as { received: Array<{ type: string; name?: string }> }).received.map((e) =>
-            e.type === '@xstate.actor' ? `${e.type} ${e.name}` : e.type,
+      .poll(
+        () =>
+          inspectorPage.evaluate(() =>
+            (window as unknown as { received: Array<{ type: string; name?: string }> }).received.map((e) =>
+              e.type === '@xstate.actor' ? `${e.type} ${e.name}` : e.type,
+            ),
           ),
-        ),
+        { timeout: 10_000 },
       )
       .toEqual(expect.arrayContaining(['@xstate.actor jikoAuth', '@xstate.snapshot']))
     await page.getByRole('checkbox', { name: 'Connect Stately’s XState inspector' }).click()

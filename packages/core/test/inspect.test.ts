@@ -96,4 +96,17 @@ describe('inspection', () => {
     expect((copy.cycle as { self: unknown }).self).toBe(copy.cycle)
     expect(tokens.accessToken).toBe('AT')
   })
+
+  it('redact keeps an error’s public code, and hides an authorization code in a URL', () => {
+    const context = {
+      error: { name: 'OAuthResponseError', code: 'JIKO_AUTHORIZATION_ERROR', message: 'access_denied' },
+      callbackUrl: 'https://app.example/cb?code=CODE&state=st',
+      url: '/auth/callback?code=CODE&iss=x',
+    }
+    expect(redact(context)).toEqual({
+      error: context.error,
+      callbackUrl: '[redacted]',
+      url: '/auth/callback?code=[redacted]&iss=x',
+    })
+  })
 })

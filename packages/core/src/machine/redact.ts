@@ -1,9 +1,10 @@
 const REDACTED = '[redacted]'
 /** Context keys and URL parameters alike: a name that is a secret in one place is one in the other. */
 const SECRET_NAMES =
-  'accessToken|refreshToken|idToken|codeVerifier|dpopKey|callbackUrl|code|state|nonce|code_challenge|code_verifier|access_token|refresh_token|id_token'
+  'accessToken|refreshToken|idToken|codeVerifier|dpopKey|callbackUrl|state|nonce|code_challenge|code_verifier|access_token|refresh_token|id_token'
+// `code` is a secret in a URL (the authorization code) but, as a key, an error's public code (JIKO_…).
 const SECRET_KEY = new RegExp(`^(?:${SECRET_NAMES})$`)
-const SECRET_PARAM = new RegExp(`([?&](?:${SECRET_NAMES})=)[^&#]*`, 'g')
+const SECRET_PARAM = new RegExp(`([?&](?:code|${SECRET_NAMES})=)[^&#]*`, 'g')
 
 /**
  * Copies `value` with every secret replaced. `plain` also turns what is not plain data into plain data (functions
