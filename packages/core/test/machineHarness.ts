@@ -33,7 +33,11 @@ interface Pending<T> {
 
 /** Fake actors the test settles by hand, a simulated clock, and the sequence of state values seen. */
 export function machineHarness(
-  options: { input?: AuthMachineInput; snapshot?: Snapshot<unknown>; inspect?: InspectionObserver | ((event: InspectionEvent) => void) } = {},
+  options: {
+    input?: AuthMachineInput
+    snapshot?: Snapshot<unknown>
+    inspect?: InspectionObserver | ((event: InspectionEvent) => void)
+  } = {},
 ) {
   const clock = new SimulatedClock()
   clock.set(T0)
