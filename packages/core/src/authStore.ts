@@ -6,6 +6,9 @@ export type MaybePromise<T> = T | Promise<T>
  * encrypted by the caller). The lock lets exactly one of many processes refresh a session. Every call must settle:
  * a network store gives up with an error after a deadline of its own rather than leave a request waiting.
  *
+ * A lock named `<key>:<purpose>` guards the value `<key>` (a session's refresh lock is `<session key>:refresh`): a
+ * store that shards its keys keeps the two on one shard, so that they fail over together.
+ *
  * @example
  * ```ts
  * const lease = await store.acquireLock('refresh:abc', 10_000)
@@ -24,6 +27,34 @@ export interface AuthStore {
   acquireLock(key: string, ttlMs: number): MaybePromise<string | undefined>
   /** Releases the lock if `owner` still holds it; resolves `false` (and changes nothing) otherwise. */
   releaseLock(key: string, owner: string): MaybePromise<boolean>
+  /**
+   * Optional fencing (see {@link VersionedAuthStore}): stores `value` only if `key` holds exactly `expected` now,
+   * in one atomic step. Resolves `true` when written, and also when `key` already holds `value` (a retried call
+   * whose first attempt landed); `false`, changing nothing, when `key` holds anything else or nothing.
+   */
+  compareAndSet?(key: string, value: string, ttlSeconds: number, expected: string): MaybePromise<boolean>
+  /**
+   * Optional fencing: deletes `key` only if it holds exactly `expected`, in one atomic step. Resolves `false`,
+   * changing nothing, only when `key` holds another value; `true` when it was deleted or was already gone.
+   */
+  compareAndDelete?(key: string, expected: string): MaybePromise<boolean>
   /** Frees connections and timers. */
   close?(): MaybePromise<void>
 }
+
+/**
+ * An `AuthStore` with the optional fencing operations. A value's version is the value itself: callers store
+ * sealed values (a fresh random IV each time), so two writes never store the same string, and "the key still holds
+ * the value I read" is an exact version check that needs no format the store would have to parse. A store without
+ * them still works: callers fall back to read, compare and write under the lock, which a writer whose lock was
+ * lost (a Redis failover, a pause past the lock's TTL) can slip between.
+ *
+ * @example
+ * ```ts
+ * const before = await store.get(key)
+ * if (before && !(await store.compareAndSet(key, next, 3600, before))) {
+ *   // another writer stored a newer value meanwhile: read it instead of overwriting it
+ * }
+ * ```
+ */
+export type VersionedAuthStore = AuthStore & Required<Pick<AuthStore, 'compareAndSet' | 'compareAndDelete'>>

@@ -1,6 +1,6 @@
 // Everything the browser entry has (the machine, its types, the errors), plus the protocol functions.
 
-export type { AuthStore, MaybePromise } from './authStore.js'
+export type { AuthStore, MaybePromise, VersionedAuthStore } from './authStore.js'
 export { type Clock, systemClock } from './clock.js'
 export { type CryptoAdapter, type SigningKey, webCryptoAdapter } from './cryptoAdapter.js'
 export type { JikoAuthErrorOptions, OAuthErrorBody } from './errors.js'

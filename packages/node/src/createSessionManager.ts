@@ -8,6 +8,7 @@ import {
 } from '@jiko-auth/core'
 import { BoundedMap } from './boundedMap.js'
 import type { FlowRunner } from './createFlowRunner.js'
+import { createRefreshSettler } from './createRefreshSettler.js'
 import { BUSY, createStoreLock } from './createStoreLock.js'
 import type { ResolvedOptions } from './options.js'
 import { refreshedExtra } from './sessionHook.js'
@@ -19,6 +20,8 @@ const accessTokenOf = (record: SessionRecord | undefined) => sessionOf(record)?.
 const REFRESH_SHARE_OF_LOCK = 0.8
 /** How many sessions ended while the store refused their delete are remembered (refused, deleted on next access). */
 const UNDELETED_ENDS = 10_000
+/** At most how long a refused refresh token waits for another process's newer record (see `RefreshSettler`). */
+const REFUSED_GRACE_MS = 1000
 
 /**
  * Sessions: create, read, refresh (single-flight), end. Of N concurrent callers that find one session due for
@@ -67,15 +70,33 @@ export function createSessionManager(
     return Math.min(options.idleTimeoutSeconds, remaining)
   }
 
-  async function save(sessionKey: string, full: SessionRecord) {
+  /**
+   * Stores the session; with `replaces` (a version), only over that version (fencing). Resolves to the version
+   * written, or `undefined` when the store holds another.
+   */
+  async function save(sessionKey: string, full: SessionRecord, replaces?: string) {
     const record = storedForm(full, options.keepIdToken)
     const ttl = ttlOf(record)
     if (ttl <= 0) {
       await sessions.deleteSession(sessionKey)
       throw expired()
     }
-    await sessions.saveSession(sessionKey, record, ttl)
+    return replaces === undefined
+      ? sessions.saveSession(sessionKey, record, ttl)
+      : sessions.replaceSession(sessionKey, record, ttl, replaces)
   }
+
+  // A record without a version (never the case for one read from the store) matches no stored value: fail closed.
+  const versionOf = (record: SessionRecord) => sessions.versionOf(record) ?? ''
+  const settler = createRefreshSettler({
+    read: (sessionKey) => read(sessionKey, true),
+    save,
+    deleteIf: (sessionKey, expected) => sessions.deleteSessionIf(sessionKey, expected),
+    versionOf,
+    revoke,
+    logger: options.logger,
+    graceMs: Math.min(REFUSED_GRACE_MS, options.refreshLockMs / 5),
+  })
 
   /** The stored session (a read shared with concurrent ones unless `latest`); an expired one is deleted. */
   async function read(sessionKey: string, latest: boolean): Promise<SessionRecord | undefined> {
@@ -123,9 +144,11 @@ export function createSessionManager(
     const entry = unsaved.get(sessionKey)
     if (!entry) return
     const { stored, pending } = await newest(sessionKey)
-    if (pending) {
-      await save(sessionKey, pending)
-      options.logger.info?.('jiko-auth: stored a refreshed session the store had refused earlier')
+    if (pending && stored) {
+      // Refused (undefined) only when another writer slipped in: its record is then the newer one.
+      if (await save(sessionKey, pending, versionOf(stored))) {
+        options.logger.info?.('jiko-auth: stored a refreshed session the store had refused earlier')
+      }
     } else if (!stored) {
       // Its rotated refresh token is live at Jiko and now belongs to nothing.
       await revoke(entry.record)
@@ -157,22 +180,33 @@ export function createSessionManager(
         if (!current) throw expired()
         const refreshedByOther = accessTokenOf(current) !== accessTokenOf(seen)
         if ((refreshedByOther || !force) && isFresh(current)) return current
-        const flow = await refreshFlow(sessionKey, current.flow, deadline - Date.now())
-        const next: SessionRecord = { ...current, flow, touchedAt: clock.now() }
-        // Persisted before anyone is given the new tokens: the old refresh token is spent from here on.
+        let flow: PersistedFlow
         try {
-          await save(sessionKey, next)
+          flow = await refreshFlow(sessionKey, current.flow, deadline - Date.now())
         } catch (error) {
-          unsaved.set(sessionKey, { record: next, replaces: accessTokenOf(current) })
+          if (isSessionEnd(error)) return settler.refused(sessionKey, current, error)
           throw error
         }
+        const next: SessionRecord = { ...current, flow, touchedAt: clock.now() }
+        // Persisted before anyone is given the new tokens: the old refresh token is spent from here on. Fenced: a
+        // process whose lock was lost never writes over a newer refresh, nor brings back a session that ended.
+        let settled: Awaited<ReturnType<typeof settler.stored>>
+        try {
+          settled = await settler.stored(sessionKey, current, next)
+        } catch (error) {
+          // Unless the session ended meanwhile, the rotated tokens are kept in memory and written on next access.
+          if (!isSessionEnd(error)) {
+            unsaved.set(sessionKey, { record: next, replaces: accessTokenOf(current) })
+          }
+          throw error
+        }
+        if (settled.version === undefined) return settled.record
         options.logger.info?.('jiko-auth: session refreshed')
         // The app's fields for the new tokens, after the tokens are safe: a slow hook never widens that window.
         if (!options.onSession) return next
         const withExtra: SessionRecord = { ...next, extra: await refreshedExtra(options, next) }
-        await save(sessionKey, withExtra).catch(() => {
-          options.logger.warn?.('jiko-auth: could not store the onSession fields of a refresh')
-        })
+        const stored = await save(sessionKey, withExtra, settled.version).catch(() => undefined)
+        if (!stored) options.logger.warn?.('jiko-auth: could not store the onSession fields of a refresh')
         return withExtra
       },
       async () => {
@@ -192,10 +226,9 @@ export function createSessionManager(
       // Records may be shared (the opened-session cache): the machine gets its own copy.
       return await flows.refresh(structuredClone(flow), { timeoutMs: Math.max(1, timeoutMs) })
     } catch (error) {
-      if (error instanceof JikoAuthError && error.code === ErrorCode.SessionExpired) {
-        await sessions.deleteSession(sessionKey)
-        options.logger.info?.('jiko-auth: session expired', { code: error.code })
-      } else if (isIdTokenRejection(error)) {
+      // A refused refresh token is settled by the caller (`settler.refused`): it may have been spent by another process.
+      if (isSessionEnd(error)) throw error
+      if (isIdTokenRejection(error)) {
         // The refresh's id_token was refused: its refresh token is revoked and the stored one is spent.
         await sessions.deleteSession(sessionKey)
         options.logger.warn?.('jiko-auth: session ended: the refreshed id_token was refused', {
@@ -335,12 +368,17 @@ export function createSessionManager(
     await ifLockFree(sessionKey, async () => {
       await storeUnsaved(sessionKey)
       const current = await read(sessionKey, true)
-      if (current) await save(sessionKey, { ...current, touchedAt: clock.now() })
+      // Fenced: with a lost lock, a refresh may have been stored since this read; its record is kept.
+      if (current) await save(sessionKey, { ...current, touchedAt: clock.now() }, versionOf(current))
     })
   }
 }
 
 export type SessionManager = ReturnType<typeof createSessionManager>
+
+/** A refused refresh token, or a session without one: the session ends (unless another process refreshed it). */
+const isSessionEnd = (error: unknown) =>
+  error instanceof JikoAuthError && error.code === ErrorCode.SessionExpired
 
 /**
  * The record as it is stored: without the login's `returnTo` (spent at the callback) and, unless `keepIdToken`,

@@ -60,6 +60,11 @@ export class SessionStore {
   readonly #opened = new BoundedMap<string, { sealed: string; record: Promise<SessionRecord | undefined> }>(
     OPENED_CACHE_SIZE,
   )
+  /**
+   * Each opened record's version: the sealed value it was read as. A seal has a fresh random IV, so no two writes
+   * store the same string, and "the store still holds what I read" is an exact version check (see `replaceSession`).
+   */
+  readonly #versions = new WeakMap<SessionRecord, string>()
   /** Reads in flight by storage key: concurrent readers of one session share one request to the store. */
   readonly #reads = new Map<string, { read: Promise<string | undefined>; startedAt: number }>()
 
@@ -98,9 +103,19 @@ export class SessionStore {
     const cached = this.#opened.get(sessionKey)
     if (cached?.sealed === sealed) return cached.record
     // The promise is cached, so concurrent readers of one session decrypt it once.
-    const record = this.#key.then((key) => openRecord<SessionRecord>(key, sessionKey, sealed))
+    const record = this.#key
+      .then((key) => openRecord<SessionRecord>(key, sessionKey, sealed))
+      .then((opened) => {
+        if (opened) this.#versions.set(opened, sealed)
+        return opened
+      })
     this.#opened.set(sessionKey, { sealed, record })
     return record
+  }
+
+  /** The version of a record `loadSession` gave: what `replaceSession` and `deleteSessionIf` compare with. */
+  versionOf(record: SessionRecord): string | undefined {
+    return this.#versions.get(record)
   }
 
   /** The last record this process opened for the key, without asking the store (which may be down). */
@@ -108,11 +123,54 @@ export class SessionStore {
     return this.#opened.get(sessionKey)?.record
   }
 
-  async saveSession(sessionKey: string, record: SessionRecord, ttlSeconds: number): Promise<void> {
+  /** Stores the session, whatever the store holds; resolves to the version written. */
+  async saveSession(sessionKey: string, record: SessionRecord, ttlSeconds: number): Promise<string> {
     const sealed = await sealRecord(await this.#key, sessionKey, record)
     await this.#write(sessionKey, () =>
       this.store.set(sessionKey, sealed, Math.max(1, Math.ceil(ttlSeconds))),
     )
+    return sealed
+  }
+
+  /**
+   * Fencing: stores the session only over the version `expected`. Resolves to the version written, or `undefined`
+   * (nothing written) when the store holds anything else: a newer record, or none (the session ended). One atomic
+   * step on a store with `compareAndSet`; on one without, a read, a compare and a write, which only the refresh
+   * lock protects (a writer whose lock was lost can slip in between).
+   */
+  async replaceSession(
+    sessionKey: string,
+    record: SessionRecord,
+    ttlSeconds: number,
+    expected: string,
+  ): Promise<string | undefined> {
+    const sealed = await sealRecord(await this.#key, sessionKey, record)
+    const ttl = Math.max(1, Math.ceil(ttlSeconds))
+    const store = this.store
+    const written = await this.#write(sessionKey, async () => {
+      if (store.compareAndSet) return store.compareAndSet(sessionKey, sealed, ttl, expected)
+      if ((await store.get(sessionKey)) !== expected) return false
+      await store.set(sessionKey, sealed, ttl)
+      return true
+    })
+    return written ? sealed : undefined
+  }
+
+  /**
+   * Fencing: deletes the session only while it holds version `expected`. Resolves `false` (nothing deleted) when it
+   * holds another, newer, record; as `replaceSession`, atomic only on a store with `compareAndDelete`.
+   */
+  async deleteSessionIf(sessionKey: string, expected: string): Promise<boolean> {
+    const store = this.store
+    const deleted = await this.#write(sessionKey, async () => {
+      if (store.compareAndDelete) return store.compareAndDelete(sessionKey, expected)
+      const current = await store.get(sessionKey)
+      if (current !== undefined && current !== expected) return false
+      await store.delete(sessionKey)
+      return true
+    })
+    if (deleted) this.#opened.delete(sessionKey)
+    return deleted
   }
 
   async deleteSession(sessionKey: string): Promise<void> {
@@ -163,9 +221,9 @@ export class SessionStore {
    * A write; once it is done, no later load in this process joins a read that started before it. (Writes by other
    * processes are seen by the next read that starts after them.)
    */
-  async #write(sessionKey: string, operation: () => unknown): Promise<void> {
+  async #write<T>(sessionKey: string, operation: () => T | Promise<T>): Promise<T> {
     try {
-      await this.#call(operation)
+      return await this.#call(operation)
     } finally {
       this.#reads.delete(sessionKey)
     }

@@ -3,6 +3,7 @@ import { memoryStorage } from '@jiko-auth/storage-memory'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
 import { createJikoAuth, type JikoAuth, type JikoAuthOptions } from '../src/index.js'
+import { gate, nextCallHold } from './gate.js'
 import { Browser, SECRET, signIn, startApp, type TestApp } from './harness.js'
 
 /** The app of the running test, stopped after it. */
@@ -12,28 +13,26 @@ afterEach(async () => {
   app = undefined
 })
 
-/** A gate: `wait()` resolves once `open()` is called. */
-function gate() {
-  let open = () => {}
-  const opened = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { wait: () => opened, open }
-}
-
 /**
  * One memory store shared by two instances of the app (two processes), where a test can hold back the next lock
  * attempt, hold back reads, or make the next write fail.
  */
 function sharedStore() {
   const inner = memoryStorage()
-  let lockGate: ReturnType<typeof gate> | undefined
+  const lockHold = nextCallHold()
   let readGate: ReturnType<typeof gate> | undefined
   let failNextSet: 'before writing' | 'after writing' | undefined
   let failNextRelease = false
   let down = false
-  let setGate: ReturnType<typeof gate> | undefined
-  const state = { lockWaiting: false, setWaiting: false }
+  const setHold = nextCallHold()
+  const state = {
+    get lockWaiting() {
+      return lockHold.waiting
+    },
+    get setWaiting() {
+      return setHold.waiting
+    },
+  }
   const up = () => {
     if (down) throw new Error('the store is down')
   }
@@ -53,12 +52,7 @@ function sharedStore() {
     },
     async acquireLock(key, ttlMs) {
       up()
-      const held = lockGate
-      if (held) {
-        lockGate = undefined
-        state.lockWaiting = true
-        await held.wait()
-      }
+      await lockHold.pass()
       return inner.acquireLock(key, ttlMs)
     },
     async get(key) {
@@ -68,31 +62,32 @@ function sharedStore() {
       await held?.wait()
       return value
     },
-    async set(key, value, ttl) {
+    set: (key, value, ttl) => write(() => inner.set(key, value, ttl)),
+    compareAndSet: (key, value, ttl, expected) => write(() => inner.compareAndSet(key, value, ttl, expected)),
+    async compareAndDelete(key, expected) {
       up()
-      const failing = failNextSet
-      failNextSet = undefined
-      if (failing === 'before writing') throw new Error('the store is down')
-      if (failing === 'after writing') {
-        await inner.set(key, value, ttl)
-        throw new Error('the store answered too late')
-      }
-      const held = setGate
-      if (held) {
-        setGate = undefined
-        state.setWaiting = true
-        await held.wait()
-      }
-      return inner.set(key, value, ttl)
+      return inner.compareAndDelete(key, expected)
     },
+  }
+  /** A write (plain or fenced), through the faults and the gate a test set up. */
+  async function write<T>(operation: () => T | Promise<T>): Promise<T> {
+    up()
+    const failing = failNextSet
+    failNextSet = undefined
+    if (failing === 'before writing') throw new Error('the store is down')
+    if (failing === 'after writing') {
+      await operation()
+      throw new Error('the store answered too late')
+    }
+    await setHold.pass()
+    return operation()
   }
   return {
     store,
     state,
     /** The next acquireLock waits until the returned function is called. */
     holdNextLock() {
-      lockGate = gate()
-      return lockGate.open
+      return lockHold.arm()
     },
     /** Reads started until `stopHolding()` answer what they read only at `release()`. */
     holdReads() {
@@ -105,8 +100,7 @@ function sharedStore() {
     },
     /** The next write waits until the returned function is called. */
     holdNextSet() {
-      setGate = gate()
-      return setGate.open
+      return setHold.arm()
     },
     failNextSet(when: 'before writing' | 'after writing' = 'before writing') {
       failNextSet = when

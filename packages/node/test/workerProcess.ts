@@ -1,9 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
-/** What a worker prints for a round: the distinct tokens it got, how many calls succeeded, the error codes. */
+/**
+ * What a worker prints for a round: the distinct tokens it got (in all, and for each session), how many calls
+ * succeeded, the error codes.
+ */
 export interface Outcome {
   tokens: string[]
+  /** For each session of a storm over several (the session workers only). */
+  bySession?: string[][]
   fulfilled: number
   errors: string[]
 }

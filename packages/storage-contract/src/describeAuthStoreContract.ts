@@ -1,4 +1,4 @@
-import type { AuthStore } from '@jiko-auth/core'
+import type { AuthStore, VersionedAuthStore } from '@jiko-auth/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 export interface ContractSubject {
@@ -10,18 +10,28 @@ export interface ContractSubject {
   cleanup?: () => Promise<void> | void
 }
 
+export interface ContractCapabilities {
+  /** The backend keeps data across a close and reopen. */
+  survivesRestart: boolean
+  /** The store has the optional fencing operations (`compareAndSet`, `compareAndDelete`): they are then checked. */
+  fencing: boolean
+}
+
 /**
  * The one contract every AuthStore adapter passes, run against its real backend.
  *
  * @example
  * ```ts
- * describeAuthStoreContract('sqliteStorage', async () => ({ store: sqliteStorage({ path }) }), { survivesRestart: true })
+ * describeAuthStoreContract('sqliteStorage', async () => ({ store: sqliteStorage({ path }) }), {
+ *   survivesRestart: true,
+ *   fencing: true,
+ * })
  * ```
  */
 export function describeAuthStoreContract(
   name: string,
   create: () => Promise<ContractSubject>,
-  capabilities: { survivesRestart: boolean },
+  capabilities: ContractCapabilities,
 ) {
   describe(`${name} satisfies the AuthStore contract`, () => {
     let subject: ContractSubject
@@ -128,6 +138,8 @@ export function describeAuthStoreContract(
       expect(await store.releaseLock(k, dead as string)).toBe(false)
     })
 
+    if (capabilities.fencing) describeFencing(() => store, key, waitPast)
+
     if (capabilities.survivesRestart) {
       it('keeps data across a close and reopen (restart)', async () => {
         if (!subject.reopen) throw new Error(`${name} claims to survive a restart but gives no reopen()`)
@@ -138,5 +150,81 @@ export function describeAuthStoreContract(
         expect(await store.get(k)).toBe('kept')
       })
     }
+  })
+}
+
+/** The optional fencing operations: atomic, exact, and safe to repeat. */
+function describeFencing(
+  current: () => AuthStore,
+  key: (label: string) => string,
+  waitPast: (ms: number, check: () => Promise<boolean>) => Promise<void>,
+) {
+  describe('fencing (compareAndSet, compareAndDelete)', () => {
+    let store: VersionedAuthStore
+    beforeAll(() => {
+      const candidate = current()
+      if (!candidate.compareAndSet || !candidate.compareAndDelete) {
+        throw new Error('the store claims fencing but has no compareAndSet/compareAndDelete')
+      }
+      store = candidate as VersionedAuthStore
+    })
+
+    it('writes over the value it expects, and over nothing else', async () => {
+      const k = key('cas:séance:🔑')
+      const big = 'é🔑x'.repeat((64 * 1024) / 4)
+      await store.set(k, 'v1', 60)
+      expect(await store.compareAndSet(k, big, 60, 'v1')).toBe(true)
+      expect(await store.get(k)).toBe(big)
+      expect(await store.compareAndSet(k, 'v3', 60, 'v1')).toBe(false)
+      expect(await store.get(k)).toBe(big)
+      expect(await store.compareAndSet(k, 'v3', 60, big)).toBe(true)
+      expect(await store.get(k)).toBe('v3')
+    })
+
+    it('refuses a key that is missing or has expired (a session that ended stays ended)', async () => {
+      const k = key('cas-missing')
+      expect(await store.compareAndSet(k, 'v2', 60, 'v1')).toBe(false)
+      expect(await store.get(k)).toBeUndefined()
+      await store.set(k, 'v1', 1)
+      await waitPast(1000, async () => (await store.get(k)) === undefined)
+      expect(await store.compareAndSet(k, 'v2', 60, 'v1')).toBe(false)
+      expect(await store.get(k)).toBeUndefined()
+    })
+
+    it('answers true to a repeated call whose first attempt landed (a retry after a lost reply)', async () => {
+      const k = key('cas-retry')
+      await store.set(k, 'v1', 60)
+      expect(await store.compareAndSet(k, 'v2', 60, 'v1')).toBe(true)
+      expect(await store.compareAndSet(k, 'v2', 60, 'v1')).toBe(true)
+      expect(await store.get(k)).toBe('v2')
+    })
+
+    it('gives its TTL to the value it writes', async () => {
+      const k = key('cas-ttl')
+      await store.set(k, 'v1', 600)
+      expect(await store.compareAndSet(k, 'v2', 1, 'v1')).toBe(true)
+      await waitPast(1000, async () => (await store.get(k)) === undefined)
+    })
+
+    it('lets exactly one of 20 concurrent writers from the same value win', async () => {
+      const k = key('cas-race')
+      await store.set(k, 'base', 60)
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.compareAndSet(k, `writer-${i}`, 60, 'base')),
+      )
+      const winners = results.flatMap((won, i) => (won ? [`writer-${i}`] : []))
+      expect(winners).toHaveLength(1)
+      expect(await store.get(k)).toBe(winners[0])
+    })
+
+    it('deletes only the value it expects; a key already gone counts as deleted', async () => {
+      const k = key('cad')
+      await store.set(k, 'v2', 60)
+      expect(await store.compareAndDelete(k, 'v1')).toBe(false)
+      expect(await store.get(k)).toBe('v2')
+      expect(await store.compareAndDelete(k, 'v2')).toBe(true)
+      expect(await store.get(k)).toBeUndefined()
+      expect(await store.compareAndDelete(k, 'v2')).toBe(true)
+    })
   })
 }

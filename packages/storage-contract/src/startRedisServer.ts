@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { requireRedis, spawnRedis, stopProcess } from './spawnRedis.js'
 
 export interface RedisServer {
   url: string
@@ -13,9 +14,6 @@ export interface RedisServer {
   pause(): void
   resume(): void
 }
-
-const HOW_TO_GET_ONE =
-  'No Redis for the tests: install redis-server (apt-get install -y redis-server) or set REDIS_URL to a running server.'
 
 /** A free TCP port on the loopback interface. */
 export async function freePort(): Promise<number> {
@@ -46,7 +44,7 @@ export async function startRedisServer(options: { persistent?: boolean } = {}): 
       resume: unsupported,
     }
   }
-  if (spawnSync('redis-server', ['--version']).error) throw new Error(HOW_TO_GET_ONE)
+  requireRedis('redis-server')
   const port = await freePort()
   const dataDir = options.persistent ? mkdtempSync(join(tmpdir(), 'jiko-redis-')) : undefined
   let child: ChildProcess | undefined
@@ -55,21 +53,7 @@ export async function startRedisServer(options: { persistent?: boolean } = {}): 
     const persistence = dataDir
       ? ['--dir', dataDir, '--appendonly', 'yes', '--appendfsync', 'always']
       : ['--appendonly', 'no']
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
-    await new Promise<void>((resolve, reject) => {
-      let output = ''
-      child?.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk
-        if (output.includes('Ready to accept connections')) resolve()
-      })
-      child?.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output.slice(-500)}`)))
-    })
+    child = await spawnRedis(['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence])
   }
   await start()
   return {
@@ -77,13 +61,6 @@ export async function startRedisServer(options: { persistent?: boolean } = {}): 
     start,
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
-    async stop({ crash = false } = {}) {
-      const running = child
-      if (!running || running.exitCode !== null) return
-      await new Promise<void>((resolve) => {
-        running.once('exit', () => resolve())
-        running.kill(crash ? 'SIGKILL' : 'SIGTERM')
-      })
-    },
+    stop: (options) => stopProcess(child, options),
   }
 }

@@ -1,4 +1,4 @@
-import type { AuthStore } from '@jiko-auth/core'
+import type { VersionedAuthStore } from '@jiko-auth/core'
 
 export interface MemoryStorageOptions {
   /** How often expired entries are swept, in milliseconds (default 60 000). The timer never keeps Node alive. */
@@ -13,8 +13,9 @@ interface Entry {
 }
 
 /**
- * An `AuthStore` in this process's memory: a Map with TTL (lazy expiry plus a periodic sweep) and an in-process
- * lock. For tests and single-process development; sessions are lost on restart and not shared between processes.
+ * An `AuthStore` in this process's memory: a Map with TTL (lazy expiry plus a periodic sweep), an in-process lock,
+ * and compare-and-set for fenced writes. For tests and single-process development; sessions are lost on restart
+ * and not shared between processes.
  *
  * @example
  * ```ts
@@ -22,7 +23,9 @@ interface Entry {
  * const auth = createJikoAuth({ ...options, storage: memoryStorage() })
  * ```
  */
-export function memoryStorage(options: MemoryStorageOptions = {}): AuthStore & { readonly size: number } {
+export function memoryStorage(
+  options: MemoryStorageOptions = {},
+): VersionedAuthStore & { readonly size: number } {
   const now = options.now ?? Date.now
   const entries = new Map<string, Entry>()
   const locks = new Map<string, Entry>()
@@ -57,6 +60,19 @@ export function memoryStorage(options: MemoryStorageOptions = {}): AuthStore & {
     },
     delete(key) {
       entries.delete(key)
+    },
+    compareAndSet(key, value, ttlSeconds, expected) {
+      if (!(ttlSeconds > 0)) throw new RangeError('ttlSeconds must be positive')
+      const current = live(entries, key)?.value
+      if (current !== expected && current !== value) return false
+      entries.set(key, { value, expiresAt: now() + ttlSeconds * 1000 })
+      return true
+    },
+    compareAndDelete(key, expected) {
+      const current = live(entries, key)?.value
+      if (current !== undefined && current !== expected) return false
+      entries.delete(key)
+      return true
     },
     acquireLock(key, ttlMs) {
       if (live(locks, key)) return undefined

@@ -65,5 +65,5 @@ describeAuthStoreContract(
       },
     }
   },
-  { survivesRestart: false },
+  { survivesRestart: false, fencing: true },
 )

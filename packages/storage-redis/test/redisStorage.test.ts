@@ -18,7 +18,7 @@ describeAuthStoreContract(
       reopen: async () => redisStorage({ url: server.url, prefix }),
     }
   },
-  { survivesRestart: true },
+  { survivesRestart: true, fencing: true },
 )
 
 async function timed<T>(promise: Promise<T>) {

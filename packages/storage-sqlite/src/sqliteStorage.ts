@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { type AuthStore, ErrorCode, JikoAuthError } from '@jiko-auth/core'
+import { ErrorCode, JikoAuthError, type VersionedAuthStore } from '@jiko-auth/core'
 import Database from 'better-sqlite3'
 
 export interface SqliteStorageOptions {
@@ -22,7 +22,7 @@ const LOCK_PREFIX = '\u0000lock:'
 /**
  * An `AuthStore` in a SQLite file (better-sqlite3, WAL): the embedded default. It survives restarts and is shared
  * by every process on the host that opens the same file; the refresh lock is a row taken inside an immediate
- * transaction, so it holds across those processes.
+ * transaction, so it holds across those processes. Fenced writes are one conditional `UPDATE` (or `DELETE`).
  *
  * @example
  * ```ts
@@ -30,7 +30,7 @@ const LOCK_PREFIX = '\u0000lock:'
  * const auth = createJikoAuth({ ...options, storage: sqliteStorage({ path: '.data/sessions.db' }) })
  * ```
  */
-export function sqliteStorage(options: SqliteStorageOptions): AuthStore {
+export function sqliteStorage(options: SqliteStorageOptions): VersionedAuthStore {
   const now = options.now ?? Date.now
   // Opened on first use: creating the store (at import, or during a build such as `next build`) touches no file.
   let opened: ReturnType<typeof openStore> | undefined
@@ -50,12 +50,23 @@ export function sqliteStorage(options: SqliteStorageOptions): AuthStore {
     delete(key) {
       guard(() => store().remove.run(key))
     },
+    compareAndSet(key, value, ttlSeconds, expected) {
+      if (!(ttlSeconds > 0)) throw new RangeError('ttlSeconds must be positive')
+      const at = now()
+      return guard(
+        () =>
+          store().swap.run(value, at + Math.round(ttlSeconds * 1000), key, expected, value, at).changes === 1,
+      )
+    },
+    compareAndDelete(key, expected) {
+      return guard(() => store().removeIfHolds.immediate(key, expected))
+    },
     acquireLock(key, ttlMs) {
       const owner = randomUUID()
       return guard(() => store().takeLock.immediate(LOCK_PREFIX + key, owner, ttlMs)) ? owner : undefined
     },
     releaseLock(key, owner) {
-      return guard(() => store().removeLiveOwned.run(LOCK_PREFIX + key, owner, now()).changes === 1)
+      return guard(() => store().removeLiveHolding.run(LOCK_PREFIX + key, owner, now()).changes === 1)
     },
     close() {
       if (!opened) return
@@ -102,10 +113,21 @@ function openStore(
      ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
   )
   const remove = db.prepare<[string]>('DELETE FROM jiko_auth_store WHERE key = ?')
-  const removeLiveOwned = db.prepare<[string, string, number]>(
+  const removeLiveHolding = db.prepare<[string, string, number]>(
     'DELETE FROM jiko_auth_store WHERE key = ? AND value = ? AND expires_at > ?',
   )
   const sweepExpired = db.prepare<[number]>('DELETE FROM jiko_auth_store WHERE expires_at <= ?')
+  // One statement: the compare and the write are atomic across every process on the file.
+  const swap = db.prepare<[string, number, string, string, string, number]>(
+    `UPDATE jiko_auth_store SET value = ?, expires_at = ?
+     WHERE key = ? AND (value = ? OR value = ?) AND expires_at > ?`,
+  )
+
+  const removeIfHolds = db.transaction((key: string, expected: string): boolean => {
+    const at = now()
+    if (removeLiveHolding.run(key, expected, at).changes === 1) return true
+    return select.get(key, at) === undefined
+  })
 
   const takeLock = db.transaction((key: string, owner: string, ttlMs: number): boolean => {
     const at = now()
@@ -116,7 +138,7 @@ function openStore(
 
   const sweep = setInterval(() => guard(() => sweepExpired.run(now())), sweepIntervalMs)
   sweep.unref()
-  return { db, select, upsert, remove, removeLiveOwned, takeLock, sweep }
+  return { db, select, upsert, remove, removeLiveHolding, swap, removeIfHolds, takeLock, sweep }
 }
 
 function open(path: string): Database.Database {
