@@ -38,6 +38,13 @@ export interface AuthStore {
    * changing nothing, only when `key` holds another value; `true` when it was deleted or was already gone.
    */
   compareAndDelete?(key: string, expected: string): MaybePromise<boolean>
+  /**
+   * Optional wake-up: calls `listener` when the lock on `key` is released by its owner, in any process the store
+   * can hear from; answers a function that stops listening. A caller waiting for a lock listens before it tries the
+   * lock, and wakes at the release instead of polling; it still polls, rarely, for a release it cannot hear (a
+   * holder that died, a lock that expired). A store without it is polled.
+   */
+  onLockReleased?(key: string, listener: () => void): () => void
   /** Frees connections and timers. */
   close?(): MaybePromise<void>
 }

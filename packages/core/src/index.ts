@@ -15,6 +15,7 @@ export {
   readCappedText,
   toTransportError,
 } from './http.js'
+export { createLockReleases, type LockReleases } from './lockReleases.js'
 export {
   createDirectImplementations,
   createDirectMachine,

@@ -172,6 +172,7 @@ export function createJikoServiceClient(input: JikoServiceClientOptions): JikoSe
         {
           acquireLock: (key, ttlMs) => callStore(() => store.acquireLock(key, ttlMs)),
           releaseLock: (key, owner) => callStore(() => store.releaseLock(key, owner)),
+          ...(store.onLockReleased ? { onLockReleased: store.onLockReleased.bind(store) } : {}),
         },
         { lockMs, logger, what: 'service token' },
       ),

@@ -68,11 +68,15 @@ export class SessionStore {
   /** Reads in flight by storage key: concurrent readers of one session share one request to the store. */
   readonly #reads = new Map<string, { read: Promise<string | undefined>; startedAt: number }>()
 
+  /** The store's wake-up at a lock's release, when it has one (see `createStoreLock`). */
+  readonly onLockReleased: ((lockKey: string, listener: () => void) => () => void) | undefined
+
   constructor(
     private readonly store: AuthStore,
     rawKey: Uint8Array,
   ) {
     this.#key = importSealingKey(rawKey)
+    this.onLockReleased = store.onLockReleased?.bind(store)
   }
 
   sessionKey(sessionId: string) {

@@ -7,6 +7,8 @@ export interface ContractSubject {
   advance?: (ms: number) => void
   /** Closes and reopens the same backend (a restart); omit when the backend keeps nothing across a restart. */
   reopen?: () => Promise<AuthStore>
+  /** Another store on the same backend, as another process would open it (for releases heard across processes). */
+  another?: () => Promise<AuthStore>
   cleanup?: () => Promise<void> | void
 }
 
@@ -15,6 +17,11 @@ export interface ContractCapabilities {
   survivesRestart: boolean
   /** The store has the optional fencing operations (`compareAndSet`, `compareAndDelete`): they are then checked. */
   fencing: boolean
+  /**
+   * The store tells waiters of a lock's release (`onLockReleased`) wherever they can wait: in its one process (a
+   * store that lives in one process), or in every process that shares the backend (checked with `another`).
+   */
+  releases: false | 'in its process' | 'across processes'
 }
 
 /**
@@ -140,6 +147,60 @@ export function describeAuthStoreContract(
 
     if (capabilities.fencing) describeFencing(() => store, key, waitPast)
 
+    if (!capabilities.releases) {
+      it('offers no release wake-up (its waiters poll)', () => {
+        expect(store.onLockReleased).toBeUndefined()
+      })
+    } else {
+      describe('lock releases (onLockReleased)', () => {
+        it('wakes a waiter of the key at its owner’s release, not at a refused one nor another key’s', async () => {
+          const k = key('wake')
+          const heard: string[] = []
+          const stop = listen(store, k, () => heard.push('k'))
+          const stopOther = listen(store, `${k}:other`, () => heard.push('other'))
+          const cycle = async () => store.releaseLock(k, (await store.acquireLock(k, 10_000)) as string)
+          // A subscription may take a moment to open (a waiter polls until then): release until one is heard.
+          await expect.poll(async () => heard.length > 0 || ((await cycle()) && false), pollFor).toBe(true)
+          heard.length = 0
+          const owner = (await store.acquireLock(k, 10_000)) as string
+          expect(await store.releaseLock(k, 'not-the-owner')).toBe(false)
+          await pause(100)
+          expect(heard).toEqual([])
+          expect(await store.releaseLock(k, owner)).toBe(true)
+          await expect.poll(() => heard, pollFor).toEqual(['k'])
+          stop()
+          stopOther()
+          await cycle()
+          await pause(100)
+          expect(heard).toEqual(['k'])
+        })
+
+        if (capabilities.releases === 'across processes') {
+          it('wakes a waiter of another store on the same backend (another process)', async () => {
+            if (!subject.another)
+              throw new Error(`${name} claims releases across processes but gives no another()`)
+            const other = await subject.another()
+            try {
+              const k = key('wake-across')
+              let heard = 0
+              const stop = listen(other, k, () => {
+                heard += 1
+              })
+              await expect
+                .poll(async () => {
+                  if (heard === 0) await store.releaseLock(k, (await store.acquireLock(k, 10_000)) as string)
+                  return heard > 0
+                }, pollFor)
+                .toBe(true)
+              stop()
+            } finally {
+              await other.close?.()
+            }
+          })
+        }
+      })
+    }
+
     if (capabilities.survivesRestart) {
       it('keeps data across a close and reopen (restart)', async () => {
         if (!subject.reopen) throw new Error(`${name} claims to survive a restart but gives no reopen()`)
@@ -151,6 +212,14 @@ export function describeAuthStoreContract(
       })
     }
   })
+}
+
+const pollFor = { timeout: 3000, interval: 50 }
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function listen(store: AuthStore, key: string, listener: () => void): () => void {
+  if (!store.onLockReleased) throw new Error('the store claims release wake-ups but has no onLockReleased')
+  return store.onLockReleased(key, listener)
 }
 
 /** The optional fencing operations: atomic, exact, and safe to repeat. */

@@ -1,4 +1,4 @@
-import type { VersionedAuthStore } from '@jiko-auth/core'
+import { createLockReleases, type VersionedAuthStore } from '@jiko-auth/core'
 
 export interface MemoryStorageOptions {
   /** How often expired entries are swept, in milliseconds (default 60 000). The timer never keeps Node alive. */
@@ -29,6 +29,7 @@ export function memoryStorage(
   const now = options.now ?? Date.now
   const entries = new Map<string, Entry>()
   const locks = new Map<string, Entry>()
+  const releases = createLockReleases()
 
   const live = (map: Map<string, Entry>, key: string): Entry | undefined => {
     const entry = map.get(key)
@@ -83,8 +84,11 @@ export function memoryStorage(
     releaseLock(key, owner) {
       if (live(locks, key)?.value !== owner) return false
       locks.delete(key)
+      releases.released(key)
       return true
     },
+    // One process holds the whole store: every waiter is told.
+    onLockReleased: releases.listen,
     close() {
       clearInterval(sweep)
       entries.clear()

@@ -65,5 +65,5 @@ describeAuthStoreContract(
       },
     }
   },
-  { survivesRestart: false, fencing: true },
+  { survivesRestart: false, fencing: true, releases: 'in its process' },
 )

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { ErrorCode, JikoAuthError, type VersionedAuthStore } from '@jiko-auth/core'
+import { createLockReleases, ErrorCode, JikoAuthError, type VersionedAuthStore } from '@jiko-auth/core'
 import {
   createClient,
   createCluster,
@@ -51,8 +51,19 @@ interface Commands {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>
 }
 
+/** A connection in subscriber mode. */
+interface Subscriber {
+  readonly isOpen: boolean
+  on(event: 'error', listener: (error: unknown) => void): unknown
+  connect(): Promise<unknown>
+  close(): Promise<void>
+  subscribe(channel: string, listener: (message: string) => void): Promise<void>
+}
+
 /** The connection's own surface, the same on a client, a cluster and a sentinel. */
 interface Connection {
+  /** A new connection with the same options (a client's; used for the release channel on one Redis). */
+  duplicate(): Subscriber
   readonly isOpen: boolean
   readonly isReady: boolean
   connect(): Promise<unknown>
@@ -65,6 +76,14 @@ interface Connection {
 
 /** Deletes the lock only when its value is still this owner's token. */
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`
+
+/** The same, and tells the waiters of every process: a message with the lock's key on channel ARGV[2]. */
+const RELEASE_AND_PUBLISH_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], KEYS[1])
+  return 1
+end
+return 0`
 
 /** SET NX PX that also answers 1 to its own owner: a retried acquire whose first attempt landed still holds it. */
 const ACQUIRE_SCRIPT = `local holder = redis.call('GET', KEYS[1])
@@ -130,6 +149,9 @@ export function redisStorage(options: RedisStorageOptions): VersionedAuthStore {
 
   const valueKey = (key: string) => `${prefix}v:${key}`
   const lockKey = (key: string) => (sharded ? lockKeyOf(key, prefix) : `${prefix}l:${key}`)
+  // Releases are published on one Redis (pub/sub): waiters in every process wake at a release instead of polling.
+  // A cluster or a sentinel is polled (its pub/sub would follow the failover on a connection of its own).
+  const releases = failsOver ? undefined : createReleaseChannel(() => client, `${prefix}released`)
 
   async function ready() {
     if (client.isReady || opened) return
@@ -248,10 +270,48 @@ export function redisStorage(options: RedisStorageOptions): VersionedAuthStore {
       return (await script(ACQUIRE_SCRIPT, lockKey(key), [owner, ttlMs])) === 1 ? owner : undefined
     },
     async releaseLock(key, owner) {
-      return (await script(RELEASE_SCRIPT, lockKey(key), [owner])) === 1
+      if (!releases) return (await script(RELEASE_SCRIPT, lockKey(key), [owner])) === 1
+      return (await script(RELEASE_AND_PUBLISH_SCRIPT, lockKey(key), [owner, releases.channel])) === 1
+    },
+    ...(releases
+      ? { onLockReleased: (key: string, listener: () => void) => releases.listen(lockKey(key), listener) }
+      : {}),
+    async close() {
+      await releases?.close()
+      if (owned && client.isOpen) await client.close()
+    },
+  }
+}
+
+/**
+ * The lock releases published on `channel`, heard on one subscriber connection (a duplicate of the store's client),
+ * opened when the first waiter listens. While it is not (yet) subscribed, waiters are woken by their own polling.
+ */
+function createReleaseChannel(clientOf: () => Connection, channel: string) {
+  const listeners = createLockReleases()
+  let subscriber: Promise<Subscriber | undefined> | undefined
+  function subscribe() {
+    subscriber ??= (async () => {
+      const connection = clientOf().duplicate()
+      connection.on('error', () => {})
+      await connection.connect()
+      await connection.subscribe(channel, (lockKey) => listeners.released(lockKey))
+      return connection
+    })().catch(() => {
+      // Tried again by the next waiter; until then, polling.
+      subscriber = undefined
+      return undefined
+    })
+  }
+  return {
+    channel,
+    listen(lockKey: string, listener: () => void) {
+      subscribe()
+      return listeners.listen(lockKey, listener)
     },
     async close() {
-      if (owned && client.isOpen) await client.close()
+      const connection = await subscriber
+      if (connection?.isOpen) await connection.close()
     },
   }
 }

@@ -18,7 +18,7 @@ describeAuthStoreContract(
     const open = async () => redisStorage({ cluster: { rootNodes: cluster.rootNodes }, prefix })
     return { store: await open(), reopen: open }
   },
-  { survivesRestart: true, fencing: true },
+  { survivesRestart: true, fencing: true, releases: false },
 )
 
 describe('redisStorage on a Redis Cluster', () => {

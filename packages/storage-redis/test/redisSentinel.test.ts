@@ -24,7 +24,7 @@ describeAuthStoreContract(
     const open = async () => redisStorage({ sentinel: sentinelOptions(), prefix })
     return { store: await open(), reopen: open }
   },
-  { survivesRestart: true, fencing: true },
+  { survivesRestart: true, fencing: true, releases: false },
 )
 
 describe('redisStorage behind Redis Sentinel', () => {

@@ -16,9 +16,10 @@ describeAuthStoreContract(
     return {
       store: redisStorage({ url: server.url, prefix }),
       reopen: async () => redisStorage({ url: server.url, prefix }),
+      another: async () => redisStorage({ url: server.url, prefix }),
     }
   },
-  { survivesRestart: true, fencing: true },
+  { survivesRestart: true, fencing: true, releases: 'across processes' },
 )
 
 async function timed<T>(promise: Promise<T>) {

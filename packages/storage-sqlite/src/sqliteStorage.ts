@@ -65,6 +65,7 @@ export function sqliteStorage(options: SqliteStorageOptions): VersionedAuthStore
       const owner = randomUUID()
       return guard(() => store().takeLock.immediate(LOCK_PREFIX + key, owner, ttlMs)) ? owner : undefined
     },
+    // No onLockReleased: SQLite cannot tell another process sharing the file of a release, so waiters poll.
     releaseLock(key, owner) {
       return guard(() => store().removeLiveHolding.run(LOCK_PREFIX + key, owner, now()).changes === 1)
     },

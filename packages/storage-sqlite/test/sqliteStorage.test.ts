@@ -23,7 +23,7 @@ describeAuthStoreContract(
       cleanup: () => rmSync(dir, { recursive: true, force: true }),
     }
   },
-  { survivesRestart: true, fencing: true },
+  { survivesRestart: true, fencing: true, releases: false },
 )
 
 describe('sqliteStorage', () => {
