@@ -1,5 +1,6 @@
 // One process of the app for the refresh storm: per stdin line ({ offsetMs, callers, cookies }), that many
-// concurrent getAccessToken() spread over the sessions, its clock moved by offsetMs; prints the latencies.
+// concurrent getAccessToken() spread over the sessions, its clock moved by offsetMs; prints the latencies and the
+// CPU time the process spent on them.
 import { createInterface } from 'node:readline'
 import { createJikoAuth } from '@jiko-auth/node'
 import { redisStorage } from '@jiko-auth/storage-redis'
@@ -16,6 +17,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   offsetMs = round.offsetMs
   const latencies = []
   const errors = []
+  const cpuBefore = process.cpuUsage()
   await Promise.all(
     Array.from({ length: round.callers }, async (_, i) => {
       const cookie = round.cookies[i % round.cookies.length]
@@ -28,6 +30,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       }
     }),
   )
-  process.stdout.write(`${JSON.stringify({ latencies, errors })}\n`)
+  const cpu = process.cpuUsage(cpuBefore)
+  process.stdout.write(`${JSON.stringify({ latencies, errors, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`)
 }
 await storage.close()
