@@ -8,39 +8,18 @@ import {
   type EndSessionInput,
   ErrorCode,
   type ExchangeCodeInput,
-  JikoAuthError,
-  OAuthResponseError,
   type RefreshTokensInput,
   type StartAuthorizationInput,
   type StartAuthorizationOutput,
 } from '../src/index.js'
-import { session, started, T0 } from './machineHarness.js'
+import { EFFECT_OUTCOMES, OUTSIDE_EVENTS } from './machineHarness.js'
 
 // The machine's own invoke/after events, as the model drives them.
 const AFTER_REFRESH = authMachine.getStateNodeById('jikoAuth.authenticated').after[0]?.eventType ?? 'missing'
 
 type ModelEvent = AuthMachineEvent | { type: string; output?: unknown; error?: unknown }
 
-const events: ModelEvent[] = [
-  { type: 'LOGIN', returnTo: '/' },
-  { type: 'CALLBACK', url: '?code=c&state=st' },
-  { type: 'SESSION', session: session(T0) },
-  { type: 'REFRESH' },
-  { type: 'LOGOUT' },
-  { type: 'RETRY' },
-  { type: 'RESET' },
-  { type: 'xstate.done.actor.startAuthorization', output: started },
-  { type: 'xstate.error.actor.startAuthorization', error: new JikoAuthError(ErrorCode.NetworkError, 'down') },
-  { type: 'xstate.done.actor.exchangeCode', output: session(T0) },
-  { type: 'xstate.error.actor.exchangeCode', error: new JikoAuthError(ErrorCode.StateMismatch, 'mismatch') },
-  { type: 'xstate.done.actor.refreshTokens', output: session(T0 + 1) },
-  {
-    type: 'xstate.error.actor.refreshTokens',
-    error: new OAuthResponseError(ErrorCode.OAuthError, { error: 'invalid_grant' }),
-  },
-  { type: 'xstate.error.actor.refreshTokens', error: new JikoAuthError(ErrorCode.HttpError, 'HTTP 502') },
-  { type: AFTER_REFRESH },
-]
+const events: ModelEvent[] = [...OUTSIDE_EVENTS, ...EFFECT_OUTCOMES, { type: AFTER_REFRESH }]
 
 const describeEvent = (e: ModelEvent) =>
   e.type.startsWith('xstate.error.actor.refreshTokens')

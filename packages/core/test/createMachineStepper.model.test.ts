@@ -7,15 +7,12 @@ import {
   authMachine,
   createMachineStepper,
   type EndSessionInput,
-  ErrorCode,
   type ExchangeCodeInput,
-  JikoAuthError,
-  OAuthResponseError,
   type RefreshTokensInput,
   type StartAuthorizationInput,
   type StartAuthorizationOutput,
 } from '../src/index.js'
-import { session, started, T0 } from './machineHarness.js'
+import { EFFECT_OUTCOMES, OUTSIDE_EVENTS, session, started, T0 } from './machineHarness.js'
 
 // The server stepper and a real actor, driven through every simple path of the flow, must store the same record
 // after every request. A path is cut into requests: one outside event, then the outcomes of the effects it invokes.
@@ -23,27 +20,8 @@ import { session, started, T0 } from './machineHarness.js'
 type Outcome = { done: unknown } | { error: unknown }
 type ModelEvent = AuthMachineEvent | { type: string; output?: unknown; error?: unknown }
 
-const OUTSIDE: AuthMachineEvent[] = [
-  { type: 'LOGIN', returnTo: '/' },
-  { type: 'CALLBACK', url: '?code=c&state=st' },
-  { type: 'SESSION', session: session(T0) },
-  { type: 'REFRESH' },
-  { type: 'LOGOUT' },
-  { type: 'RETRY' },
-  { type: 'RESET' },
-]
-const OUTCOMES: ModelEvent[] = [
-  { type: 'xstate.done.actor.startAuthorization', output: started },
-  { type: 'xstate.error.actor.startAuthorization', error: new JikoAuthError(ErrorCode.NetworkError, 'down') },
-  { type: 'xstate.done.actor.exchangeCode', output: session(T0) },
-  { type: 'xstate.error.actor.exchangeCode', error: new JikoAuthError(ErrorCode.StateMismatch, 'mismatch') },
-  { type: 'xstate.done.actor.refreshTokens', output: session(T0 + 1) },
-  {
-    type: 'xstate.error.actor.refreshTokens',
-    error: new OAuthResponseError(ErrorCode.OAuthError, { error: 'invalid_grant' }),
-  },
-  { type: 'xstate.error.actor.refreshTokens', error: new JikoAuthError(ErrorCode.HttpError, 'HTTP 502') },
-]
+const OUTSIDE = OUTSIDE_EVENTS
+const OUTCOMES: ModelEvent[] = EFFECT_OUTCOMES
 const INVOKER: Record<string, string> = {
   startAuthorization: 'redirecting',
   exchangeCode: 'exchanging',

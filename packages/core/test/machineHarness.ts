@@ -11,12 +11,16 @@ import {
 type InspectionObserver = Observer<InspectionEvent>
 
 import {
+  type AuthMachineEvent,
   type AuthMachineInput,
   type AuthSession,
   authMachine,
   createRefreshDelay,
   type EndSessionInput,
+  ErrorCode,
   type ExchangeCodeInput,
+  JikoAuthError,
+  OAuthResponseError,
   type RefreshTokensInput,
   type StartAuthorizationInput,
   type StartAuthorizationOutput,
@@ -107,3 +111,28 @@ export function session(issuedAt: number, lifetimeSeconds = 900, refreshToken = 
 
 export const transaction = { state: 'st', codeVerifier: 'verifier', createdAt: T0 }
 export const started = { authorizationUrl: 'https://auth.jiko.test/api/oauth2/authorize?x', transaction }
+
+/** Every event from outside the machine, as the model-based tests drive it. */
+export const OUTSIDE_EVENTS: AuthMachineEvent[] = [
+  { type: 'LOGIN', returnTo: '/' },
+  { type: 'CALLBACK', url: '?code=c&state=st' },
+  { type: 'SESSION', session: session(T0) },
+  { type: 'REFRESH' },
+  { type: 'LOGOUT' },
+  { type: 'RETRY' },
+  { type: 'RESET' },
+]
+
+/** Every outcome of the machine's effects the model tests: each actor's done, and its kinds of failure. */
+export const EFFECT_OUTCOMES: { type: string; output?: unknown; error?: unknown }[] = [
+  { type: 'xstate.done.actor.startAuthorization', output: started },
+  { type: 'xstate.error.actor.startAuthorization', error: new JikoAuthError(ErrorCode.NetworkError, 'down') },
+  { type: 'xstate.done.actor.exchangeCode', output: session(T0) },
+  { type: 'xstate.error.actor.exchangeCode', error: new JikoAuthError(ErrorCode.StateMismatch, 'mismatch') },
+  { type: 'xstate.done.actor.refreshTokens', output: session(T0 + 1) },
+  {
+    type: 'xstate.error.actor.refreshTokens',
+    error: new OAuthResponseError(ErrorCode.OAuthError, { error: 'invalid_grant' }),
+  },
+  { type: 'xstate.error.actor.refreshTokens', error: new JikoAuthError(ErrorCode.HttpError, 'HTTP 502') },
+]
