@@ -1,4 +1,5 @@
 import { type CryptoKey as KeyLike, SignJWT } from 'jose'
+import type { PrivateKeyInput, SigningAlgorithm } from './protocol/config.js'
 
 /** What the signing functions accept as a private key: a CryptoKey, or anything jose's import gives. */
 export type SigningKey = KeyLike | Uint8Array | { type: string }
@@ -20,6 +21,11 @@ export interface CryptoAdapter {
     claims: Record<string, unknown>,
     key: SigningKey,
   ): Promise<string>
+  /**
+   * Optional: turns the configured private key (PKCS#8 PEM, private JWK or CryptoKey) into the key `signJwt` takes.
+   * The token client imports with it when present, once; otherwise with `importSigningKey` (jose, WebCrypto).
+   */
+  importSigningKey?(key: PrivateKeyInput, alg: SigningAlgorithm): Promise<SigningKey>
 }
 
 /** The default CryptoAdapter: WebCrypto for randomness and SHA-256, jose for signing. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { JWK } from 'jose'
-import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider'
+import type { KoaContextWithOIDC } from 'oidc-provider'
 import { createAdapter } from './createAdapter.js'
 import { DPOP_ALGORITHMS, DpopProofVerifier } from './dpopProofVerifier.js'
 import {
@@ -13,6 +13,7 @@ import {
   type TokenFault,
 } from './faults.js'
 import { importApiKeys } from './importApiKeys.js'
+import { errors, Provider } from './oidcProvider.js'
 import { consentPage, errorPage, FAVICON_SVG, loginPage } from './pages.js'
 import { createPocketsApi } from './pockets.js'
 import { readBody as readBytes } from './readBody.js'

@@ -105,7 +105,9 @@ export function createTokenClient(config: JikoClientConfig, options: TokenClient
     signal: AbortSignal | undefined,
     dpop: DpopKey | undefined,
   ) {
-    key ??= importSigningKey(config.privateKey, config.signingAlgorithm)
+    key ??= crypto.importSigningKey
+      ? crypto.importSigningKey(config.privateKey, config.signingAlgorithm)
+      : importSigningKey(config.privateKey, config.signingAlgorithm)
     key.catch(() => {
       key = undefined
     })
