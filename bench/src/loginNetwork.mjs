@@ -1,7 +1,8 @@
 // 1b. Client CPU per login over a real network: the emulator runs in another process on loopback (headless, so the
 // authorization step is one redirect), and only the client's own calls are counted, in process CPU time: the flow
 // runner's three steps (as @jiko-auth/node runs them, with fetch and with its node:http keep-alive transport) and
-// openid-client doing the same login with its default fetch. The redirect the browser would follow is not counted.
+// openid-client doing the same login with its default fetch. The browser's part (the emulator's redirects) runs in
+// a third process, so neither its work nor its garbage is counted.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,7 +10,6 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createMetadataCache, createTokenClient, resolveConfig } from '@jiko-auth/core'
-import { signIn } from '@jiko-auth/emulator'
 import { createNodeHttpAdapter, nodeCryptoAdapter } from '@jiko-auth/node'
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose'
 import * as oidc from 'openid-client'
@@ -52,12 +52,24 @@ async function startEmulatorProcess(publicKeyPem) {
   return { issuer, stop: () => child.kill() }
 }
 
-/** The browser's part, not counted: the headless emulator's redirects, followed to the callback URL. */
-const authorize = async (issuer, authorizationUrl) => new URL(await signIn(issuer, authorizationUrl))
+/** The browser, in another process: the headless emulator's redirects, followed to the callback URL. */
+function startBrowserProcess(issuer) {
+  const script = fileURLToPath(new URL('./browserProcess.mjs', import.meta.url))
+  const child = spawn(process.execPath, [script, issuer], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  return {
+    async authorize(authorizationUrl) {
+      child.stdin.write(`${authorizationUrl}\n`)
+      return new URL((await lines.next()).value)
+    },
+    stop: () => child.stdin.end(),
+  }
+}
 
 export async function loginNetwork({ rounds = 12, warmupRounds = 2, loginsPerRound = 20, only } = {}) {
   const keys = await generateKeyPair('PS256', { extractable: true })
   const emulator = await startEmulatorProcess(await exportSPKI(keys.publicKey))
+  const browser = startBrowserProcess(emulator.issuer)
   try {
     const config = resolveConfig({
       issuer: emulator.issuer,
@@ -68,8 +80,13 @@ export async function loginNetwork({ rounds = 12, warmupRounds = 2, loginsPerRou
     })
     const jikoWith = (transport) => {
       const http = transport ? { http: transport } : undefined
-      const metadata = createMetadataCache(config, http ?? {})
-      const tokenClient = createTokenClient(config, { crypto: nodeCryptoAdapter, metadata, ...(http ?? {}) })
+      // `http` is core's HttpOptions ({ http: transport }), under the key `http` of each factory's options.
+      const metadata = createMetadataCache(config, http ? { http } : {})
+      const tokenClient = createTokenClient(config, {
+        crypto: nodeCryptoAdapter,
+        metadata,
+        ...(http ? { http } : {}),
+      })
       const flows = createFlowRunner(
         { client: config, crypto: nodeCryptoAdapter, http, leewaySeconds: 60, clock: undefined },
         { tokenClient, metadata },
@@ -80,7 +97,7 @@ export async function loginNetwork({ rounds = 12, warmupRounds = 2, loginsPerRou
           let started = cpuNs()
           const { authorizationUrl, flow } = await flows.startLogin('/')
           spent += cpuNs() - started
-          const callback = await authorize(emulator.issuer, authorizationUrl)
+          const callback = await browser.authorize(authorizationUrl)
           started = cpuNs()
           const signedIn = await flows.completeLogin(flow, callback.search)
           await flows.refresh(signedIn)
@@ -118,7 +135,7 @@ export async function loginNetwork({ rounds = 12, warmupRounds = 2, loginsPerRou
           state,
         })
         spent += cpuNs() - started
-        const callback = await authorize(emulator.issuer, url.href)
+        const callback = await browser.authorize(url.href)
         started = cpuNs()
         const tokens = await oidc.authorizationCodeGrant(peer, callback, {
           pkceCodeVerifier: verifier,
@@ -147,6 +164,7 @@ export async function loginNetwork({ rounds = 12, warmupRounds = 2, loginsPerRou
     }
     return Object.fromEntries([...samples].map(([name, values]) => [name, median(values)]))
   } finally {
+    browser.stop()
     emulator.stop()
   }
 }
