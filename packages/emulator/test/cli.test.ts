@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest'
 import type { RunningEmulator } from '../src/index.js'
 import { ASSERTION_TYPE, assertion, eddsa, ps256 } from './handClient.js'
 
+/** A CLI start runs the source through tsx: on a loaded 2-core machine (CI runs packages side by side) it can take 15 s. */
+const STARTUP_MS = 30_000
+
 // The CLI's source through tsx, never its last build (dist/), so the test runs the code under test.
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
@@ -30,7 +33,7 @@ function run(args: string[]) {
   return { child, output: () => out, exited }
 }
 
-describe('jiko-emulator CLI', () => {
+describe('jiko-emulator CLI', { timeout: 2 * STARTUP_MS }, () => {
   it('starts from flags, prints the issuer and a summary, serves discovery, stops on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jiko-cli-'))
     const pem = join(dir, 'client.pub.pem')
@@ -45,7 +48,7 @@ describe('jiko-emulator CLI', () => {
       '--public-key',
       pem,
     ])
-    await expect.poll(output, { timeout: 10_000 }).toMatch(/users/)
+    await expect.poll(output, { timeout: STARTUP_MS }).toMatch(/users/)
     const issuer = /issuer\s+(\S+)/.exec(output())?.[1] as string
     expect(output()).toMatch(/clients\s+demo \(PS256\)/)
     expect(output()).toMatch(/alice \/ alice-password/)
@@ -78,7 +81,7 @@ describe('jiko-emulator CLI', () => {
       }),
     )
     const { child, output, exited } = run(['--port', '0', '--config', config])
-    await expect.poll(output, { timeout: 10_000 }).toMatch(/headless/)
+    await expect.poll(output, { timeout: STARTUP_MS }).toMatch(/headless/)
     expect(output()).toMatch(/clients\s+from-file \(EdDSA\)/)
     expect(output()).toMatch(/approving as bob/)
     child.kill('SIGINT')
@@ -102,7 +105,7 @@ describe('jiko-emulator CLI', () => {
       '--api-key-id',
       'api-1',
     ])
-    await expect.poll(output, { timeout: 10_000 }).toMatch(/users/)
+    await expect.poll(output, { timeout: STARTUP_MS }).toMatch(/users/)
     expect(output()).toMatch(/clients\s+demo \(PS256, API key api-1 ed25519\)/)
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
@@ -118,7 +121,7 @@ describe('jiko-emulator CLI', () => {
     writeFileSync(pem, await exportSPKI(ps256.publicKey))
     const flags = ['--port', '0', '--client-id', 'batch', '--public-key', pem]
     const { child, output, exited } = run([...flags, '--grant-type', 'client_credentials'])
-    await expect.poll(output, { timeout: 10_000 }).toMatch(/users/)
+    await expect.poll(output, { timeout: STARTUP_MS }).toMatch(/users/)
     expect(output()).toMatch(/clients\s+batch \(PS256, client_credentials\)/)
     const issuer = /issuer\s+(\S+)/.exec(output())?.[1] as string
     const tokenEndpoint = `${issuer}/api/oauth2/token`
