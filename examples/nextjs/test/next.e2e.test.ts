@@ -115,7 +115,12 @@ describe('`next start` against the emulator', () => {
   let origin: string
   const browser = new Browser()
 
-  beforeAll(async () => {
+  /**
+   * Starts the emulator and `next start` on a free port. The port is free when probed, but another test's server
+   * may take it before Next binds it: only an answer from Next itself (its `x-powered-by`) counts, and a port
+   * taken meanwhile is given up for another.
+   */
+  async function start(): Promise<boolean> {
     const port = await freePort()
     origin = `http://localhost:${port}`
     const keys = await generateKeyPair('PS256', { extractable: true })
@@ -141,14 +146,28 @@ describe('`next start` against the emulator', () => {
     })
     const deadline = Date.now() + 60_000
     for (;;) {
-      if (server.child.exitCode !== null) throw new Error(`next start exited:\n${server.output()}`)
-      if (Date.now() > deadline) throw new Error(`next start did not answer:\n${server.output()}`)
-      const answered = await fetch(`${origin}/favicon.ico`).then(
-        () => true,
-        () => false,
+      const { child, output } = server
+      if (child.exitCode !== null) {
+        if (/EADDRINUSE/.test(output())) return false
+        throw new Error(`next start exited:\n${output()}`)
+      }
+      if (Date.now() > deadline) throw new Error(`next start did not answer:\n${output()}`)
+      const poweredBy = await fetch(`${origin}/favicon.ico`).then(
+        (response) => response.headers.get('x-powered-by'),
+        () => undefined,
       )
-      if (answered) break
+      if (poweredBy === 'Next.js') return true
+      // Another server answers on this port: Next could not have it.
+      if (poweredBy !== undefined && /EADDRINUSE/.test(output())) return false
       await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
+  beforeAll(async () => {
+    for (let attempt = 1; !(await start()); attempt++) {
+      await stop(server?.child)
+      await emulator.stop()
+      if (attempt === 3) throw new Error('three free ports were taken before next start could bind them')
     }
   })
 
