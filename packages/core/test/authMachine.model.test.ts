@@ -12,7 +12,7 @@ import {
   type StartAuthorizationInput,
   type StartAuthorizationOutput,
 } from '../src/index.js'
-import { EFFECT_OUTCOMES, OUTSIDE_EVENTS } from './machineHarness.js'
+import { EFFECT_OUTCOMES, OUTSIDE_EVENTS, STATE_NAMES } from './machineHarness.js'
 
 // The machine's own invoke/after events, as the model drives them.
 const AFTER_REFRESH = authMachine.getStateNodeById('jikoAuth.authenticated').after[0]?.eventType ?? 'missing'
@@ -83,17 +83,7 @@ describe('authMachine, model-based', () => {
     }
     expect([...found].sort()).toEqual([...SPEC].sort())
     const reached = new Set(Object.values(adjacency).map((n) => String(n.state.value)))
-    expect([...reached].sort()).toEqual(
-      [
-        'authenticated',
-        'awaitingCallback',
-        'error',
-        'exchanging',
-        'idle',
-        'redirecting',
-        'refreshing',
-      ].sort(),
-    )
+    expect([...reached].sort()).toEqual(STATE_NAMES)
   })
 
   /** Replays a path on a live actor whose actors never settle on their own, asserting each state on the way. */

@@ -12,7 +12,7 @@ import {
   type StartAuthorizationInput,
   type StartAuthorizationOutput,
 } from '../src/index.js'
-import { EFFECT_OUTCOMES, OUTSIDE_EVENTS, session, started, T0 } from './machineHarness.js'
+import { EFFECT_OUTCOMES, OUTSIDE_EVENTS, STATE_NAMES, session, started, T0 } from './machineHarness.js'
 
 // The server stepper and a real actor, driven through every simple path of the flow, must store the same record
 // after every request. A path is cut into requests: one outside event, then the outcomes of the effects it invokes.
@@ -159,17 +159,7 @@ describe('createMachineStepper, model-based against a real actor', () => {
   it('covers every path of the flow that ends between requests', () => {
     expect(cases.length).toBeGreaterThanOrEqual(50)
     const reached = new Set(paths.map((p) => String(p.at(-1)?.state.value)))
-    expect([...reached].sort()).toEqual(
-      [
-        'authenticated',
-        'awaitingCallback',
-        'error',
-        'exchanging',
-        'idle',
-        'redirecting',
-        'refreshing',
-      ].sort(),
-    )
+    expect([...reached].sort()).toEqual(STATE_NAMES)
   })
 
   it('stores the same record after every request of every path', async () => {

@@ -109,4 +109,13 @@ describe('inspection', () => {
       url: '/auth/callback?code=[redacted]&iss=x',
     })
   })
+
+  it('redactForInspector turns a Set into an array and a Map into an object, redacted, and drops functions', () => {
+    const value = {
+      tags: new Set(['a', 'b']),
+      byKey: new Map([['refreshToken', 'RT']]),
+      run: () => 1,
+    }
+    expect(redactForInspector(value)).toEqual({ tags: ['a', 'b'], byKey: { refreshToken: '[redacted]' } })
+  })
 })

@@ -136,3 +136,14 @@ export const EFFECT_OUTCOMES: { type: string; output?: unknown; error?: unknown 
   },
   { type: 'xstate.error.actor.refreshTokens', error: new JikoAuthError(ErrorCode.HttpError, 'HTTP 502') },
 ]
+
+/** The machine's seven states (DESIGN.md), sorted: every model-based test reaches each of them. */
+export const STATE_NAMES = [
+  'authenticated',
+  'awaitingCallback',
+  'error',
+  'exchanging',
+  'idle',
+  'redirecting',
+  'refreshing',
+]

@@ -138,8 +138,7 @@ export function createMachineStepper<TMachine extends AnyStateMachine>(
     if (!actorRef || !options.inspect) return
     const rootId = actorRef.sessionId
     options.inspect({ type: '@xstate.event', rootId, actorRef, sourceRef: undefined, event })
-    const persisted = machine.getPersistedSnapshot(snapshot)
-    options.inspect({ type: '@xstate.snapshot', rootId, actorRef, event, snapshot: persisted })
+    options.inspect({ type: '@xstate.snapshot', rootId, actorRef, event, snapshot: persist(snapshot) })
   }
 
   async function step(

@@ -29,14 +29,20 @@ function redactValue(
   const proto = Object.getPrototypeOf(value)
   // Instances (actor refs, machines) are left as they are, unless plain data is asked for.
   if (!plain && !Array.isArray(value) && proto !== Object.prototype && proto !== null) return value
-  const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [] : {}
+  // An array or a Set becomes an array; a Map or any other object, an object of its entries.
+  const list = Array.isArray(value) || value instanceof Set
+  const copy: Record<string, unknown> | unknown[] = list ? [] : {}
   // A cycle in plain data is cut where it closes.
   copies.set(value, plain ? '[circular]' : copy)
-  const entries = value instanceof Set || value instanceof Map ? [...value] : Object.entries(value)
-  for (const [k, v] of value instanceof Set ? entries.map((item) => [undefined, item]) : entries) {
-    const item = redactValue(v, Array.isArray(value) ? undefined : (k as string), copies, plain, depth + 1)
+  const entries: [unknown, unknown][] = list
+    ? [...(value as Iterable<unknown>)].map((item) => [undefined, item])
+    : value instanceof Map
+      ? [...value]
+      : Object.entries(value)
+  for (const [k, v] of entries) {
+    const item = redactValue(v, list ? undefined : String(k), copies, plain, depth + 1)
     if (Array.isArray(copy)) copy.push(item)
-    else if (item !== undefined) copy[k as string] = item
+    else if (item !== undefined) copy[String(k)] = item
   }
   copies.set(value, copy)
   return copy
