@@ -19,7 +19,6 @@ import { z } from 'zod'
 import { type ApiSigningOptions, createApiFetch } from './createApiFetch.js'
 import { createStoreLock } from './createStoreLock.js'
 import { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
-import { createNodeHttpAdapter } from './nodeHttpAdapter.js'
 import type { JikoAuthLogger } from './options.js'
 import { deriveKey, importSealingKey, openRecord, sealRecord } from './sealRecord.js'
 import { callStore } from './sessionStore.js'
@@ -99,7 +98,7 @@ export function createJikoServiceClient(input: JikoServiceClientOptions): JikoSe
   const { leewaySeconds, lockMs } = parseConfig(serviceSchema, input, 'createJikoServiceClient options')
   const clock = input.clock ?? systemClock
   const logger = input.logger ?? {}
-  const http = { http: { ...input.http, http: input.http?.http ?? createNodeHttpAdapter(input.http) } }
+  const http = input.http ? { http: input.http } : {}
   const metadata = createMetadataCache(config, { clock, ...http })
   const tokens = createTokenClient(config, {
     clock,

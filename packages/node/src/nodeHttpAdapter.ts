@@ -8,12 +8,17 @@ import { DEFAULT_MAX_RESPONSE_BYTES } from '@jiko-auth/core'
 const agentOptions = { keepAlive: true, maxFreeSockets: 16, scheduling: 'lifo' as const }
 
 /**
- * The default transport of `@jiko-auth/node`: `node:http`/`node:https` over keep-alive agents. Fetch-shaped (what
+ * A transport for `@jiko-auth/node`: `node:http`/`node:https` over keep-alive agents. Fetch-shaped (what
  * core's `HttpAdapter` asks), but without the WHATWG stream machinery `fetch` runs for every request, which costs
  * more client CPU than the token request's own work (see bench/results.md). Redirects are not followed and the
  * signal is honoured. At most `maxResponseBytes + 1` bytes of a body are read: a longer body is cut there and the
  * connection closed, so that core's reader, capped at `maxResponseBytes`, refuses it (`JIKO_RESPONSE_TOO_LARGE`)
  * without this process holding the rest.
+ *
+ * Not the default yet: Node 20's agent reuses an idle connection up to the server's keep-alive timeout exactly, so a
+ * token request can meet a connection the server has just closed (a reset, `JIKO_NETWORK_ERROR`); `fetch` closes
+ * idle connections a second before the server's hint. A token request is not retried on a reset (a refresh token
+ * may have been spent), so prefer this transport only with a server whose keep-alive outlasts your traffic's gaps.
  *
  * @example
  * ```ts

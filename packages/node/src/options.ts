@@ -15,7 +15,6 @@ import {
 import { z } from 'zod'
 import type { ApiSigningOptions } from './createApiFetch.js'
 import { nodeCryptoAdapter } from './nodeCryptoAdapter.js'
-import { createNodeHttpAdapter } from './nodeHttpAdapter.js'
 import type { SessionHook } from './sessionHook.js'
 
 /** Where the library reports what it does. Messages and fields never carry a token, code, verifier or cookie. */
@@ -79,7 +78,7 @@ export interface JikoAuthOptions extends JikoClientConfigInput {
   inspectUnredacted?: boolean
   clock?: Clock
   crypto?: CryptoAdapter
-  /** Requests to Jiko: the transport (default `createNodeHttpAdapter()`, keep-alive node:http), timeout, body cap. */
+  /** Requests to Jiko: the transport (default `fetch`; `createNodeHttpAdapter()` costs less CPU), timeout, body cap. */
   http?: Omit<HttpOptions, 'signal'>
 }
 
@@ -193,8 +192,7 @@ export function resolveOptions(options: JikoAuthOptions): ResolvedOptions {
     inspect: inspectorOf(options),
     clock: options.clock,
     crypto: options.crypto ?? nodeCryptoAdapter,
-    // Keep-alive node:http unless the app brings its own transport (fetch costs more client CPU per request).
-    http: { ...options.http, http: options.http?.http ?? createNodeHttpAdapter(options.http) },
+    http: options.http,
   }
 }
 
